@@ -1,0 +1,290 @@
+//! The `explain` command line: a thin clap layer over `explain-core`.
+//!
+//! All computation lives in `explain-core`; this crate parses arguments, shows progress, prints
+//! results and maps errors to exit codes (0 ok, 1 a check failed, 2 bad usage or input).
+
+use clap::{Args, Parser, Subcommand};
+use explain_core::engine::{Link, Progress};
+use explain_core::estimators::Method;
+use explain_core::estimators::lime::{self, LimeParams, Selection};
+use explain_core::explainer::{self, Attributions, FileRef, ProgressSink, Settings, TargetSpec};
+use explain_core::features::{FeatureMap, FeatureSpec};
+use explain_core::masker::{Baseline, BaselineSpec};
+use explain_core::model::{Model, ModelInfo, ModelOptions, inspect};
+use explain_core::provenance::sha256_file;
+use explain_core::{Result, data, output};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "explain", version, about = "Explain ONNX models: reproducible SHAP and LIME attributions")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print a model's inputs, outputs, opset, producer and SHA-256.
+    Inspect {
+        /// The ONNX model file.
+        model: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// SHAP attributions (exact, Kernel SHAP or permutation) for every input row.
+    Shap(ShapArgs),
+    /// LIME attributions for every input row.
+    Lime(LimeArgs),
+}
+
+#[derive(Args, Debug)]
+struct Common {
+    /// The ONNX model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Rows to explain: .npy (float32, [n, ...]) or .csv (one row per line, optional header).
+    #[arg(long, required = true, num_args = 1..)]
+    input: Vec<PathBuf>,
+    /// How a row splits into features: `tabular` (one per element) or `map:FILE.json`.
+    #[arg(long, default_value = "tabular")]
+    features: String,
+    /// Background rows (.npy or .csv) averaged over for switched-off features.
+    #[arg(long)]
+    background: Option<PathBuf>,
+    /// A single baseline instead: zero, mean, or a number. Default zero without --background.
+    #[arg(long)]
+    baseline: Option<String>,
+    /// Output index to explain, `top` (each row's top class) or `auto` (the first row's top class).
+    #[arg(long, default_value = "auto")]
+    target: String,
+    /// Seed for every random choice; same seed, same bytes.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Model rows per inference call.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// Scale of the attributions: identity or logit (log-odds).
+    #[arg(long, default_value = "identity", value_parser = ["identity", "logit"])]
+    link: String,
+    /// Where to write the attribution JSON.
+    #[arg(long)]
+    out: PathBuf,
+    /// No progress bar and no summary.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct ShapArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Estimator.
+    #[arg(long, default_value = "kernel", value_parser = ["exact", "kernel", "permutation"])]
+    method: String,
+    /// Coalition budget (default 2M+2048).
+    #[arg(long)]
+    samples: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+struct LimeArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Perturbed samples (default 1000).
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Width of the exponential kernel on cosine distance.
+    #[arg(long, default_value_t = lime::DEFAULT_KERNEL_WIDTH)]
+    kernel_width: f64,
+    /// Features kept in the surrogate (default: all).
+    #[arg(long)]
+    num_features: Option<usize>,
+    /// How to pick them: auto, forward or highest.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "forward", "highest"])]
+    feature_selection: String,
+}
+
+/// Runs the CLI on the process arguments and exits with its status.
+pub fn main() {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Inspect { model, json } => {
+            let info = inspect(&model)?;
+            if json {
+                emit(&(serde_json::to_string_pretty(&info).expect("serialisable") + "\n"));
+            } else {
+                emit(&describe(&info));
+            }
+            Ok(())
+        }
+        Command::Shap(a) => attribute(a.common, Method::parse(&a.method)?, a.samples, None),
+        Command::Lime(a) => {
+            let params = LimeParams {
+                samples: 0,
+                kernel_width: a.kernel_width,
+                num_features: a.num_features,
+                selection: Selection::parse(&a.feature_selection)?,
+            };
+            attribute(a.common, Method::Lime, a.samples, Some(params))
+        }
+    }
+}
+
+/// Writes text to stdout; a closed pipe (`explain ... | head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn describe(info: &ModelInfo) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "model     {}", info.path);
+    let _ = writeln!(s, "sha256    {}", info.sha256);
+    let _ = writeln!(s, "size      {} bytes", info.size_bytes);
+    let producer = format!("{} {}", info.producer, info.producer_version);
+    let _ = writeln!(s, "producer  {}", producer.trim());
+    let _ = writeln!(s, "ir        {}", info.ir_version);
+    let opsets: Vec<String> = info
+        .opsets
+        .iter()
+        .map(|o| format!("{}:{}", if o.domain.is_empty() { "ai.onnx" } else { &o.domain }, o.version))
+        .collect();
+    let _ = writeln!(s, "opset     {}", opsets.join(", "));
+    for (kind, list) in [("input ", &info.inputs), ("output", &info.outputs)] {
+        for t in list {
+            let _ = writeln!(s, "{kind}    {}  {}  {}", t.name, t.shape_string(), t.dtype);
+        }
+    }
+    s
+}
+
+fn attribute(c: Common, method: Method, samples: Option<usize>, lime: Option<LimeParams>) -> Result<()> {
+    let spec = FeatureSpec::parse(&c.features)?;
+    let baseline_spec = c.baseline.as_deref().map(BaselineSpec::parse).transpose()?;
+    let settings = Settings {
+        method,
+        samples,
+        seed: c.seed,
+        target: TargetSpec::parse(&c.target)?,
+        link: Link::parse(&c.link)?,
+        batch_size: c.batch_size,
+        features: spec.to_string(),
+        lime,
+    };
+    let model = Model::load(&c.model, &ModelOptions::default())?;
+    let mut inputs = Vec::new();
+    let mut files = Vec::new();
+    for path in &c.input {
+        let rows = data::read_rows(path, &model.row_shape, "input")?;
+        files.push(FileRef { path: path.display().to_string(), sha256: sha256_file(path)?, rows: Some(rows.n) });
+        inputs.push(rows);
+    }
+    let background = c.background.as_deref().map(|p| data::read_rows(p, &model.row_shape, "background")).transpose()?;
+    let background_ref = match (&c.background, &background) {
+        (Some(p), Some(rows)) => Some(FileRef { path: p.display().to_string(), sha256: sha256_file(p)?, rows: Some(rows.n) }),
+        _ => None,
+    };
+    let features = match &spec {
+        FeatureSpec::Tabular => FeatureMap::tabular(&model.row_shape, &model.input.name, inputs[0].names.as_deref()),
+        FeatureSpec::Map(file) => FeatureMap::from_json_file(file.as_ref(), model.row_len())?,
+    };
+    let refs: Vec<&data::Rows> = inputs.iter().collect();
+    let baseline = Baseline::resolve(background.as_ref(), baseline_spec.as_ref(), &refs, model.row_len())?;
+    let bar = Bar::new(c.quiet);
+    let doc = explainer::with_threads(c.threads, || {
+        explainer::explain(&model, &inputs, files, &features, &baseline, background_ref, &settings, &bar)
+    })??;
+    bar.finish();
+    output::write_json(&c.out, &doc)?;
+    if !c.quiet {
+        emit(&summarise(&doc, &c.out));
+    }
+    Ok(())
+}
+
+/// Prints the top features of each explanation.
+fn summarise(doc: &Attributions, out: &std::path::Path) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} explanation{} ({}, {} features, seed {}) written to {}",
+        doc.explanations.len(),
+        if doc.explanations.len() == 1 { "" } else { "s" },
+        doc.method.name(),
+        doc.params.num_features,
+        doc.params.seed,
+        out.display()
+    );
+    for e in &doc.explanations {
+        let _ = writeln!(
+            s,
+            "\n{}  target {}  prediction {:.4}  base {:.4}  ({} coalitions)",
+            e.input, e.target, e.prediction, e.base_value, e.model_evals
+        );
+        let mut order: Vec<usize> = (0..e.values.len()).collect();
+        order.sort_by(|&a, &b| e.values[b].abs().total_cmp(&e.values[a].abs()).then(a.cmp(&b)));
+        for &f in order.iter().take(5) {
+            let _ = writeln!(s, "  {:>+10.4} ± {:<8.4} {}", e.values[f], e.std_errors[f], e.feature_names[f]);
+        }
+    }
+    s
+}
+
+/// A progress bar on stderr, hidden with --quiet or when stderr is not a terminal.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(quiet: bool) -> Bar {
+        let target = if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} coalitions, {elapsed} (eta {eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message("explaining");
+        Bar(bar)
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+impl ProgressSink for Bar {
+    fn begin(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn as_progress(&self) -> &dyn Progress {
+        self
+    }
+}

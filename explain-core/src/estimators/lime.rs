@@ -1,0 +1,171 @@
+//! LIME (Ribeiro et al. 2016) on coalitions, as `lime_image` does it, but seeded.
+//!
+//! Coalitions are Bernoulli(½) draws with the first one all ones (the explained row itself).
+//! Each is weighted by `π = sqrt(exp(−d² / σ²))` with `d = 1 − sqrt(|z|/M)` the cosine distance
+//! to the all-ones coalition and `σ` the kernel width (lime passes `π` as a sample weight, so
+//! the effective kernel is `exp(−d²/2σ²)`). Optionally `K` features are selected (lime's
+//! `forward_selection` or `highest_weights`), then a weighted ridge (α = 1) with intercept is
+//! fitted on them. The attributions are its coefficients (0 for unselected features).
+
+use super::Estimate;
+use crate::engine::Engine;
+use crate::linalg::weighted_ridge;
+use crate::sampling::StreamKey;
+use crate::{Result, bad_input};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// lime_image's kernel width for cosine distances on coalitions.
+pub const DEFAULT_KERNEL_WIDTH: f64 = 0.25;
+/// lime_image's default number of samples.
+pub const DEFAULT_SAMPLES: usize = 1000;
+
+/// How features are chosen when fewer than `M` are wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Selection {
+    /// `forward` when `K ≤ 6`, else `highest` (lime's `auto`).
+    Auto,
+    /// Greedy forward selection maximising the weighted R² of an unpenalised fit.
+    Forward,
+    /// The `K` largest |coefficients| of a ridge fit with α = 0.01.
+    Highest,
+}
+
+impl Selection {
+    pub fn parse(s: &str) -> Result<Selection> {
+        Ok(match s {
+            "auto" => Selection::Auto,
+            "forward" => Selection::Forward,
+            "highest" => Selection::Highest,
+            _ => bad_input!("unknown feature selection '{s}': expected auto, forward or highest"),
+        })
+    }
+}
+
+/// LIME's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LimeParams {
+    pub samples: usize,
+    pub kernel_width: f64,
+    /// Features kept in the surrogate; all when `None` or `≥ M`.
+    pub num_features: Option<usize>,
+    pub selection: Selection,
+}
+
+/// The surrogate model LIME fitted, reported beside its coefficients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Surrogate {
+    pub intercept: f64,
+    /// Weighted R² of the surrogate on its samples.
+    pub r2: f64,
+    /// The surrogate's prediction at the explained row (all features on).
+    pub local_prediction: f64,
+    /// Indices of the features in the surrogate, ascending.
+    pub selected: Vec<usize>,
+}
+
+/// LIME on the engine's coalition game.
+pub fn lime(engine: &Engine, params: &LimeParams, key: &StreamKey) -> Result<Estimate> {
+    let m = engine.masker.features();
+    if m == 0 {
+        bad_input!("there are no features to explain");
+    }
+    if params.samples < 2 {
+        bad_input!("LIME needs at least 2 samples, got {}", params.samples);
+    }
+    if !(params.kernel_width > 0.0 && params.kernel_width.is_finite()) {
+        bad_input!("--kernel-width must be a positive number, got {}", params.kernel_width);
+    }
+    let n = params.samples;
+    let mut z = vec![0f64; n * m];
+    z[..m].fill(1.0);
+    let mut draws = key.draws();
+    for row in z.chunks_exact_mut(m).skip(1) {
+        let rng = draws.next_draw();
+        for v in row.iter_mut() {
+            *v = (rng.next_u64() >> 63) as f64;
+        }
+    }
+    let y = engine.values(n, |i, c| {
+        for (b, v) in c.iter_mut().zip(&z[i * m..(i + 1) * m]) {
+            *b = *v == 1.0;
+        }
+    })?;
+    let width2 = params.kernel_width * params.kernel_width;
+    let w: Vec<f64> = z
+        .chunks_exact(m)
+        .map(|row| {
+            let d = 1.0 - (row.iter().sum::<f64>() / m as f64).sqrt();
+            (-d * d / width2).exp().sqrt()
+        })
+        .collect();
+    let k = params.num_features.unwrap_or(m).min(m);
+    let selected = if k >= m {
+        (0..m).collect()
+    } else {
+        match params.selection {
+            Selection::Forward => forward(&z, n, m, &y, &w, k),
+            Selection::Highest => highest(&z, n, m, &y, &w, k),
+            Selection::Auto if k <= 6 => forward(&z, n, m, &y, &w, k),
+            Selection::Auto => highest(&z, n, m, &y, &w, k),
+        }
+    };
+    let xs = columns(&z, n, m, &selected);
+    let fit = weighted_ridge(&xs, n, selected.len(), &y, &w, 1.0);
+    let mut values = vec![0f64; m];
+    let mut std_errors = vec![0f64; m];
+    for (i, &f) in selected.iter().enumerate() {
+        values[f] = fit.coef[i];
+        std_errors[f] = fit.std_errors[i];
+    }
+    let local_prediction = fit.intercept + fit.coef.iter().sum::<f64>();
+    Ok(Estimate {
+        values,
+        std_errors,
+        base_value: fit.intercept,
+        prediction: y[0],
+        coalitions: n,
+        surrogate: Some(Surrogate { intercept: fit.intercept, r2: fit.r2, local_prediction, selected }),
+    })
+}
+
+fn columns(z: &[f64], n: usize, m: usize, cols: &[usize]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(n * cols.len());
+    for i in 0..n {
+        out.extend(cols.iter().map(|&c| z[i * m + c]));
+    }
+    out
+}
+
+/// lime's `forward_selection`: add, one at a time, the feature that most raises the weighted
+/// R² of an unpenalised fit.
+fn forward(z: &[f64], n: usize, m: usize, y: &[f64], w: &[f64], k: usize) -> Vec<usize> {
+    let mut chosen: Vec<usize> = Vec::new();
+    for _ in 0..k {
+        let mut best = (f64::NEG_INFINITY, 0);
+        for f in (0..m).filter(|f| !chosen.contains(f)) {
+            let mut cols = chosen.clone();
+            cols.push(f);
+            let r2 = weighted_ridge(&columns(z, n, m, &cols), n, cols.len(), y, w, 0.0).r2;
+            if r2 > best.0 {
+                best = (r2, f);
+            }
+        }
+        chosen.push(best.1);
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// lime's `highest_weights`: the `k` largest |coefficients| of a ridge fit with α = 0.01 (ties
+/// broken by feature index).
+fn highest(z: &[f64], n: usize, m: usize, y: &[f64], w: &[f64], k: usize) -> Vec<usize> {
+    let all: Vec<usize> = (0..m).collect();
+    let fit = weighted_ridge(&columns(z, n, m, &all), n, m, y, w, 0.01);
+    let mut order = all;
+    order.sort_by(|&a, &b| fit.coef[b].abs().total_cmp(&fit.coef[a].abs()).then(a.cmp(&b)));
+    let mut chosen = order[..k].to_vec();
+    chosen.sort_unstable();
+    chosen
+}

@@ -1,0 +1,330 @@
+//! Explaining rows end to end: resolve the target, derive the seeded streams, run the chosen
+//! estimator through the engine, and assemble the attribution document
+//! (`explain.attributions/1`) with everything needed to reproduce it.
+
+use crate::data::Rows;
+use crate::engine::{Engine, Link, Progress};
+use crate::estimators::lime::{LimeParams, Surrogate};
+use crate::estimators::{self, Estimate, Method};
+use crate::features::FeatureMap;
+use crate::masker::{Baseline, Masker};
+use crate::model::Model;
+use crate::provenance::{Tool, sha256_f32};
+use crate::sampling::StreamKey;
+use crate::{Error, Result, bad_input};
+use serde::{Deserialize, Serialize};
+
+/// The schema id written into attribution files.
+pub const SCHEMA: &str = "explain.attributions/1";
+
+/// Which model output to explain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// The top class of the first row for multi-output models (used for every row), 0 for a
+    /// single output.
+    Auto,
+    /// Each row's own top class.
+    Top,
+    /// This output index.
+    Index(usize),
+}
+
+impl TargetSpec {
+    /// Parses `auto`, `top` or an index.
+    pub fn parse(s: &str) -> Result<TargetSpec> {
+        match s {
+            "auto" => Ok(TargetSpec::Auto),
+            "top" => Ok(TargetSpec::Top),
+            _ => s.parse().map(TargetSpec::Index).map_err(|_| {
+                Error::Input(format!("invalid target '{s}': expected an output index, 'top' or 'auto'"))
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetSpec::Auto => write!(f, "auto"),
+            TargetSpec::Top => write!(f, "top"),
+            TargetSpec::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// Everything that decides the numbers, apart from the model, the rows and the baseline.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub method: Method,
+    /// Coalition budget; the method's default when `None`.
+    pub samples: Option<usize>,
+    pub seed: u64,
+    pub target: TargetSpec,
+    pub link: Link,
+    /// Rows per model call.
+    pub batch_size: usize,
+    /// The feature spec as given (recorded).
+    pub features: String,
+    /// LIME's parameters (`samples` here is ignored in favour of [`Settings::samples`]).
+    pub lime: Option<LimeParams>,
+}
+
+/// A file that went into an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub path: String,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+}
+
+/// The model as recorded in an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRef {
+    pub path: String,
+    pub sha256: String,
+    pub backend: String,
+    pub backend_version: String,
+    pub input: String,
+    pub output: String,
+}
+
+/// The parameters as recorded in an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub samples: usize,
+    pub seed: u64,
+    pub features: String,
+    pub num_features: usize,
+    pub baseline: String,
+    pub link: Link,
+    pub target: String,
+    pub batch_size: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_width: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surrogate_features: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_selection: Option<estimators::lime::Selection>,
+}
+
+/// One explained row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// `file` for a one-row file, else `file#row`.
+    pub input: String,
+    /// SHA-256 of the explained row's float32 values (little-endian).
+    pub input_sha256: String,
+    pub target: usize,
+    /// `v(N)`: the linked output at the row.
+    pub prediction: f64,
+    /// `v(∅)` for SHAP methods (so `Σ values = prediction − base_value`); the surrogate's
+    /// intercept for LIME.
+    pub base_value: f64,
+    pub feature_names: Vec<String>,
+    pub values: Vec<f64>,
+    pub std_errors: Vec<f64>,
+    /// Coalitions evaluated.
+    pub model_evals: usize,
+    /// Model rows run (coalitions × baseline rows).
+    pub model_rows: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surrogate: Option<Surrogate>,
+}
+
+/// An attribution file (`explain shap|lime --out`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attributions {
+    pub schema: String,
+    pub tool: Tool,
+    pub model: ModelRef,
+    pub method: Method,
+    pub params: Params,
+    pub inputs: Vec<FileRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<FileRef>,
+    pub explanations: Vec<Explanation>,
+}
+
+/// The coalition budget actually used for `m` features.
+pub fn resolved_samples(method: Method, m: usize, samples: Option<usize>) -> usize {
+    match method {
+        Method::Exact => 1usize << m.min(63),
+        Method::Kernel | Method::Permutation => samples.unwrap_or_else(|| estimators::kernel::default_samples(m)),
+        Method::Lime => samples.unwrap_or(estimators::lime::DEFAULT_SAMPLES),
+    }
+}
+
+/// Coalitions one explanation will evaluate (for progress bars).
+pub fn planned_coalitions(method: Method, m: usize, samples: usize) -> u64 {
+    let capped = if m < 63 { samples.min((1usize << m).saturating_sub(2)) } else { samples };
+    (match method {
+        Method::Exact => 1usize << m.min(63),
+        Method::Kernel => capped + 2,
+        Method::Permutation => estimators::permutation::permutations_for(m, samples) * 2 * m.saturating_sub(1) + 2,
+        Method::Lime => samples,
+    }) as u64
+}
+
+/// Explains every row of `inputs` and returns the attribution document.
+///
+/// `files` are the input files' references (path, SHA-256) in the same order as `inputs`;
+/// `background` the background file's, if any. Progress is reported per coalition.
+#[allow(clippy::too_many_arguments)]
+pub fn explain(
+    model: &Model,
+    inputs: &[Rows],
+    files: Vec<FileRef>,
+    features: &FeatureMap,
+    baseline: &Baseline,
+    background: Option<FileRef>,
+    settings: &Settings,
+    progress: &dyn ProgressSink,
+) -> Result<Attributions> {
+    let m = features.len();
+    if settings.method == Method::Exact {
+        estimators::exact::check_size(m)?;
+    }
+    if settings.batch_size == 0 {
+        bad_input!("--batch-size must be at least 1");
+    }
+    if settings.samples == Some(0) {
+        bad_input!("--samples must be at least 1");
+    }
+    let samples = resolved_samples(settings.method, m, settings.samples);
+    let total_rows: usize = inputs.iter().map(|r| r.n).sum();
+    progress.begin(planned_coalitions(settings.method, m, samples) * total_rows as u64);
+    let first_target = resolve_target(model, inputs[0].row(0), settings.target, None)?;
+    let mut explanations = Vec::with_capacity(total_rows);
+    for rows in inputs {
+        for i in 0..rows.n {
+            let x = rows.row(i);
+            let target = resolve_target(model, x, settings.target, Some(first_target))?;
+            let input_sha256 = sha256_f32(x);
+            let key = StreamKey::derive(settings.seed, &model.info.sha256, &input_sha256, target, settings.method.name());
+            let masker = Masker::new(features, x, baseline);
+            let engine = Engine::new(model, &masker, target, settings.link, settings.batch_size, progress.as_progress());
+            let est: Estimate = match settings.method {
+                Method::Exact => estimators::exact::exact(&engine)?,
+                Method::Kernel => estimators::kernel::kernel(&engine, samples, &key)?,
+                Method::Permutation => estimators::permutation::permutation(&engine, samples, &key)?,
+                Method::Lime => {
+                    let mut params = settings.lime.unwrap_or(LimeParams {
+                        samples,
+                        kernel_width: estimators::lime::DEFAULT_KERNEL_WIDTH,
+                        num_features: None,
+                        selection: estimators::lime::Selection::Auto,
+                    });
+                    params.samples = samples;
+                    estimators::lime::lime(&engine, &params, &key)?
+                }
+            };
+            explanations.push(Explanation {
+                input: if rows.n == 1 { rows.path.clone() } else { format!("{}#{i}", rows.path) },
+                input_sha256,
+                target,
+                prediction: est.prediction,
+                base_value: est.base_value,
+                feature_names: features.names.clone(),
+                values: est.values,
+                std_errors: est.std_errors,
+                model_evals: est.coalitions,
+                model_rows: engine.rows_run(),
+                surrogate: est.surrogate,
+            });
+        }
+    }
+    let lime = settings.lime.filter(|_| settings.method == Method::Lime);
+    Ok(Attributions {
+        schema: SCHEMA.into(),
+        tool: Tool::current(),
+        model: ModelRef {
+            path: model.info.path.clone(),
+            sha256: model.info.sha256.clone(),
+            backend: model.backend_name().into(),
+            backend_version: model.backend_version(),
+            input: model.input.name.clone(),
+            output: model.output.name.clone(),
+        },
+        method: settings.method,
+        params: Params {
+            samples,
+            seed: settings.seed,
+            features: settings.features.clone(),
+            num_features: m,
+            baseline: baseline.description.clone(),
+            link: settings.link,
+            target: settings.target.to_string(),
+            batch_size: settings.batch_size,
+            kernel_width: lime.map(|l| l.kernel_width),
+            surrogate_features: lime.map(|l| l.num_features.unwrap_or(m).min(m)),
+            feature_selection: lime.map(|l| l.selection),
+        },
+        inputs: files,
+        background,
+        explanations,
+    })
+}
+
+/// The output index to explain for row `x`. `first` is the target chosen for the first row
+/// (what `auto` applies to every row).
+fn resolve_target(model: &Model, x: &[f32], spec: TargetSpec, first: Option<usize>) -> Result<usize> {
+    if let (TargetSpec::Auto, Some(t)) = (spec, first) {
+        return Ok(t);
+    }
+    let out = model.run(1, x)?;
+    match spec {
+        TargetSpec::Index(t) if t < out.len() => Ok(t),
+        TargetSpec::Index(t) => bad_input!(
+            "target {t} is out of range: output '{}' of model {} has shape {} ({} value{} per row, so targets 0..{})",
+            model.output.name,
+            model.info.path,
+            model.output.shape_string(),
+            out.len(),
+            if out.len() == 1 { "" } else { "s" },
+            out.len() - 1
+        ),
+        TargetSpec::Auto | TargetSpec::Top => {
+            if let Some(bad) = out.iter().find(|v| !v.is_finite()) {
+                return Err(Error::Model(format!(
+                    "model {} gave a non-finite output ({bad}) on an unmasked input row",
+                    model.info.path
+                )));
+            }
+            Ok(out.iter().enumerate().fold(0, |best, (i, v)| if *v > out[best] { i } else { best }))
+        }
+    }
+}
+
+/// Progress reporting for a whole run: told the total first, then advanced per coalition.
+pub trait ProgressSink: Sync {
+    fn begin(&self, total: u64);
+    fn as_progress(&self) -> &dyn Progress;
+}
+
+/// A sink that reports nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn advance(&self, _: u64) {}
+}
+
+impl ProgressSink for Silent {
+    fn begin(&self, _: u64) {}
+    fn as_progress(&self) -> &dyn Progress {
+        self
+    }
+}
+
+/// Runs `f` on a rayon pool of `threads` threads (all cores when `None`).
+pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        if t == 0 {
+            bad_input!("--threads must be at least 1");
+        }
+        builder = builder.num_threads(t);
+    }
+    let pool = builder.build().map_err(|e| Error::Input(format!("cannot start {threads:?} threads: {e}")))?;
+    Ok(pool.install(f))
+}

@@ -1,0 +1,149 @@
+//! Baselines and the masker: turning a coalition into model input rows.
+//!
+//! For a coalition `z` and each baseline row `b_k`, the masked row takes element `j` from the
+//! explained row `x` when feature `ids[j]` is in `z`, and from `b_k` otherwise. With `K`
+//! background rows the value of a coalition is the model output averaged over the `K` masked
+//! rows (interventional SHAP); a single baseline is the case `K = 1`.
+
+use crate::data::Rows;
+use crate::features::FeatureMap;
+use crate::{Result, bad_input};
+
+/// `--baseline`: a constant replacement for switched-off features.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BaselineSpec {
+    /// All zeros.
+    Zero,
+    /// The per-element mean of the background rows if given, else of the explained rows.
+    Mean,
+    /// Every element set to this value.
+    Constant(f32),
+}
+
+impl BaselineSpec {
+    /// Parses `zero`, `mean` or a number.
+    ///
+    /// ```
+    /// use explain_core::masker::BaselineSpec;
+    /// assert_eq!(BaselineSpec::parse("0.5").unwrap(), BaselineSpec::Constant(0.5));
+    /// assert!(BaselineSpec::parse("purple").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<BaselineSpec> {
+        match s {
+            "zero" | "zeros" => Ok(BaselineSpec::Zero),
+            "mean" => Ok(BaselineSpec::Mean),
+            _ => match s.parse::<f32>() {
+                Ok(v) if v.is_finite() => Ok(BaselineSpec::Constant(v)),
+                _ => bad_input!("unknown baseline '{s}': expected zero, mean or a number"),
+            },
+        }
+    }
+}
+
+/// The baseline rows actually used, and how they were chosen (recorded in artifacts).
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// `K * row_len` values.
+    pub rows: Vec<f32>,
+    pub k: usize,
+    /// `background`, `zero`, `mean`, `mean of background`, or the constant.
+    pub description: String,
+}
+
+impl Baseline {
+    /// Resolves `--background` and `--baseline` into baseline rows. `inputs` are the rows being
+    /// explained (used by `mean` when there is no background). Neither given means `zero`.
+    pub fn resolve(
+        background: Option<&Rows>,
+        spec: Option<&BaselineSpec>,
+        inputs: &[&Rows],
+        row_len: usize,
+    ) -> Result<Baseline> {
+        let mean_of = |rows: &[&Rows]| {
+            let mut sum = vec![0f64; row_len];
+            let mut n = 0usize;
+            for r in rows {
+                for i in 0..r.n {
+                    for (s, v) in sum.iter_mut().zip(r.row(i)) {
+                        *s += *v as f64;
+                    }
+                    n += 1;
+                }
+            }
+            sum.iter().map(|s| (s / n as f64) as f32).collect::<Vec<f32>>()
+        };
+        Ok(match (background, spec) {
+            (Some(bg), None) => Baseline {
+                rows: bg.values.clone(),
+                k: bg.n,
+                description: format!("background ({} rows)", bg.n),
+            },
+            (Some(bg), Some(BaselineSpec::Mean)) => Baseline {
+                rows: mean_of(&[bg]),
+                k: 1,
+                description: "mean of background".into(),
+            },
+            (Some(_), Some(other)) => bad_input!(
+                "--background and --baseline {} cannot be combined: give background rows, or a constant baseline, or --baseline mean with --background to use the background's mean",
+                describe(other)
+            ),
+            (None, Some(BaselineSpec::Mean)) => {
+                Baseline { rows: mean_of(inputs), k: 1, description: "mean of inputs".into() }
+            }
+            (None, spec) => {
+                let spec = spec.cloned().unwrap_or(BaselineSpec::Zero);
+                let v = if let BaselineSpec::Constant(v) = spec { v } else { 0.0 };
+                Baseline { rows: vec![v; row_len], k: 1, description: describe(&spec) }
+            }
+        })
+    }
+}
+
+fn describe(spec: &BaselineSpec) -> String {
+    match spec {
+        BaselineSpec::Zero => "zero".into(),
+        BaselineSpec::Mean => "mean".into(),
+        BaselineSpec::Constant(v) => format!("constant {v}"),
+    }
+}
+
+/// Builds masked rows for coalitions of one explained row.
+pub struct Masker<'a> {
+    map: &'a FeatureMap,
+    x: &'a [f32],
+    baseline: &'a Baseline,
+}
+
+impl<'a> Masker<'a> {
+    pub fn new(map: &'a FeatureMap, x: &'a [f32], baseline: &'a Baseline) -> Masker<'a> {
+        debug_assert_eq!(map.ids.len(), x.len());
+        Masker { map, x, baseline }
+    }
+
+    /// Rows produced per coalition (the number of baseline rows `K`).
+    pub fn rows_per_coalition(&self) -> usize {
+        self.baseline.k
+    }
+
+    /// Number of features `M`.
+    pub fn features(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Writes the `K` masked rows of coalition `z` into `out` (`K * row_len` values).
+    pub fn fill(&self, z: &[bool], out: &mut [f32]) {
+        let len = self.x.len();
+        let on = z.iter().filter(|&&b| b).count();
+        for (k, row) in out.chunks_exact_mut(len).enumerate() {
+            let b = &self.baseline.rows[k * len..(k + 1) * len];
+            // Start from whichever source covers more elements, then patch the rest.
+            let (base, patch, want) = if 2 * on >= z.len() { (self.x, b, false) } else { (b, self.x, true) };
+            row.copy_from_slice(base);
+            for (f, _) in z.iter().enumerate().filter(|(_, in_z)| **in_z == want) {
+                for &j in &self.map.elements[f] {
+                    row[j as usize] = patch[j as usize];
+                }
+            }
+        }
+    }
+}

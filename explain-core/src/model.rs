@@ -1,0 +1,516 @@
+//! Loading an ONNX model and running it on batches of rows.
+//!
+//! [`inspect`] reads what a model file declares (inputs, outputs, opset, producer, SHA-256)
+//! straight from its protobuf. [`Model`] wraps a [`Backend`] (tract by default) and runs the
+//! *explained input* on batches of any size: a symbolic batch axis is bound per batch size and the
+//! optimised plan for that size is cached; a model whose batch axis is fixed runs in batches of
+//! exactly that size (the last one padded). Other inputs of a multi-input model are held
+//! constant ([`ModelOptions::held`]), and one output is selected.
+
+use crate::provenance::{TRACT_VERSION, sha256_hex};
+use crate::{Error, Result, bad_input};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tract_onnx::pb;
+use tract_onnx::prelude::*;
+
+/// One dimension of a declared tensor shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Dim {
+    /// A fixed size.
+    Fixed(u64),
+    /// A named symbolic size (`dim_param`), or `"?"` when the file leaves it unnamed.
+    Symbolic(String),
+}
+
+impl std::fmt::Display for Dim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dim::Fixed(n) => write!(f, "{n}"),
+            Dim::Symbolic(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// Name, declared shape and element type of a model input or output.
+#[derive(Debug, Clone, Serialize)]
+pub struct TensorInfo {
+    pub name: String,
+    pub shape: Vec<Dim>,
+    pub dtype: String,
+}
+
+impl TensorInfo {
+    /// The shape as people write it: `[N, 3, 224, 224]`.
+    pub fn shape_string(&self) -> String {
+        shape_string(&self.shape)
+    }
+}
+
+/// Formats a shape as `[a, b, c]`.
+pub fn shape_string<T: std::fmt::Display>(dims: &[T]) -> String {
+    let parts: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// An operator set the model imports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Opset {
+    pub domain: String,
+    pub version: i64,
+}
+
+/// What a model file declares, as printed by `explain inspect`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub path: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub ir_version: i64,
+    /// The default-domain (`ai.onnx`) opset version, 0 if none is imported.
+    pub opset: i64,
+    pub opsets: Vec<Opset>,
+    pub producer: String,
+    pub producer_version: String,
+    pub inputs: Vec<TensorInfo>,
+    pub outputs: Vec<TensorInfo>,
+}
+
+/// Reads a model file's declarations without building it.
+///
+/// Fails with [`Error::Input`] (naming the file) when the file is missing or is not ONNX.
+pub fn inspect(path: &Path) -> Result<ModelInfo> {
+    Ok(read_proto(path)?.1)
+}
+
+fn read_proto(path: &Path) -> Result<(pb::ModelProto, ModelInfo)> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bad_input!("model file {} does not exist", path.display())
+        }
+        Err(e) => bad_input!("cannot read model file {}: {e}", path.display()),
+    };
+    let not_onnx = |why: String| {
+        Error::Input(format!("model file {} is not a valid ONNX model: {why}", path.display()))
+    };
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut bytes.as_slice())
+        .map_err(|e| not_onnx(format!("{e:#}")))?;
+    let graph = proto.graph.as_ref().ok_or_else(|| not_onnx("it has no graph".into()))?;
+    if graph.node.is_empty() || graph.output.is_empty() {
+        return Err(not_onnx("its graph has no nodes or no outputs".into()));
+    }
+    let initializers: std::collections::BTreeSet<&str> =
+        graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs = graph
+        .input
+        .iter()
+        .filter(|v| !initializers.contains(v.name.as_str()))
+        .map(tensor_info)
+        .collect();
+    let outputs = graph.output.iter().map(tensor_info).collect();
+    let opsets: Vec<Opset> = proto
+        .opset_import
+        .iter()
+        .map(|o| Opset { domain: o.domain.clone(), version: o.version })
+        .collect();
+    let opset = opsets
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .unwrap_or(0);
+    let info = ModelInfo {
+        path: path.display().to_string(),
+        sha256: sha256_hex(&bytes),
+        size_bytes: bytes.len() as u64,
+        ir_version: proto.ir_version,
+        opset,
+        opsets,
+        producer: proto.producer_name.clone(),
+        producer_version: proto.producer_version.clone(),
+        inputs,
+        outputs,
+    };
+    Ok((proto, info))
+}
+
+fn tensor_info(v: &pb::ValueInfoProto) -> TensorInfo {
+    use pb::tensor_shape_proto::dimension::Value;
+    let tensor = v.r#type.as_ref().and_then(|t| match &t.value {
+        Some(pb::type_proto::Value::TensorType(t)) => Some(t),
+        _ => None,
+    });
+    let shape = tensor
+        .and_then(|t| t.shape.as_ref())
+        .map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match &d.value {
+                    Some(Value::DimValue(n)) if *n >= 0 => Dim::Fixed(*n as u64),
+                    Some(Value::DimParam(p)) if !p.is_empty() => Dim::Symbolic(p.clone()),
+                    _ => Dim::Symbolic("?".into()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let dtype = tensor
+        .and_then(|t| pb::tensor_proto::DataType::try_from(t.elem_type).ok())
+        .map(|d| format!("{d:?}").to_lowercase())
+        .unwrap_or_else(|| "unknown".into());
+    let dtype = match dtype.as_str() {
+        "float" => "float32".to_string(),
+        "double" => "float64".to_string(),
+        _ => dtype,
+    };
+    TensorInfo { name: v.name.clone(), shape, dtype }
+}
+
+/// How the explained input's batch axis is declared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Batch {
+    /// Any size: bound per call.
+    Symbolic(String),
+    /// Exactly this many rows per call.
+    Fixed(usize),
+}
+
+/// Which input to explain, which output to read, and the constants for the other inputs.
+#[derive(Debug, Clone, Default)]
+pub struct ModelOptions {
+    /// The explained input by name; the first input when `None`.
+    pub input: Option<String>,
+    /// The output to read by name; the first output when `None`.
+    pub output: Option<String>,
+    /// Constant values for the model's other inputs, by name (held fixed for every row).
+    pub held: Vec<(String, tract_onnx::prelude::tract_ndarray::ArrayD<f32>)>,
+}
+
+/// An inference engine that can run the explained input on a batch of rows.
+///
+/// Implementations must be deterministic: the same rows in the same batch give the same bits.
+pub trait Backend: Send + Sync {
+    /// Short name recorded in artifacts (`tract`, `ort`).
+    fn name(&self) -> &'static str;
+    /// The backend's version, recorded in artifacts.
+    fn version(&self) -> String;
+    /// Runs `rows` rows (`data.len() == rows * row_len`) and returns the selected output,
+    /// flattened (`rows * output_row_len` values).
+    fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>>;
+}
+
+/// A loaded model: what it declares, the explained input's geometry, and a backend to run it.
+pub struct Model {
+    pub info: ModelInfo,
+    /// The explained input.
+    pub input: TensorInfo,
+    /// The selected output.
+    pub output: TensorInfo,
+    /// Shape of one row of the explained input (the declared shape without its batch axis).
+    pub row_shape: Vec<usize>,
+    pub batch: Batch,
+    backend: Box<dyn Backend>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("path", &self.info.path).finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// Loads an ONNX model with tract.
+    ///
+    /// ```no_run
+    /// use explain_core::model::{Model, ModelOptions};
+    /// let model = Model::load("mlp.onnx".as_ref(), &ModelOptions::default()).unwrap();
+    /// let out = model.run(2, &vec![0.0; 2 * model.row_len()]).unwrap();
+    /// assert_eq!(out.len() % 2, 0);
+    /// ```
+    pub fn load(path: &Path, options: &ModelOptions) -> Result<Model> {
+        let (proto, info) = read_proto(path)?;
+        let input = pick(&info.inputs, options.input.as_deref(), "input", path)?;
+        let output_ix = match &options.output {
+            None => 0,
+            Some(name) => info.outputs.iter().position(|o| &o.name == name).ok_or_else(|| {
+                Error::Input(format!(
+                    "model {} has no output named '{name}'; its outputs are: {}",
+                    path.display(),
+                    names(&info.outputs)
+                ))
+            })?,
+        };
+        let output = info.outputs[output_ix].clone();
+        if input.dtype != "float32" {
+            bad_input!(
+                "input '{}' of model {} has element type {}; explain perturbs float32 inputs only",
+                input.name,
+                path.display(),
+                input.dtype
+            );
+        }
+        let (batch, row_shape) = geometry(&input, path)?;
+        for (name, _) in &options.held {
+            if !info.inputs.iter().any(|i| &i.name == name) || name == &input.name {
+                bad_input!(
+                    "cannot hold '{name}' constant: model {} has no other input of that name; its inputs are: {}",
+                    path.display(),
+                    names(&info.inputs)
+                );
+            }
+        }
+        for other in info.inputs.iter().filter(|i| i.name != input.name) {
+            if !options.held.iter().any(|(n, _)| n == &other.name) {
+                bad_input!(
+                    "model {} has a second input '{}' {}: give it a constant value to hold while '{}' is explained",
+                    path.display(),
+                    other.name,
+                    other.shape_string(),
+                    input.name
+                );
+            }
+        }
+        let backend = TractBackend::new(&proto, &input, &batch, &row_shape, output_ix, options)
+            .map_err(|e| {
+                Error::Input(format!("cannot load model {} with tract: {e:#}", path.display()))
+            })?;
+        Ok(Model { info, input, output, row_shape, batch, backend: Box::new(backend) })
+    }
+
+    /// Number of values in one row of the explained input.
+    pub fn row_len(&self) -> usize {
+        self.row_shape.iter().product()
+    }
+
+    /// The backend's name and version, as recorded in artifacts.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    pub fn backend_version(&self) -> String {
+        self.backend.version()
+    }
+
+    /// Runs `rows` rows of the explained input and returns the selected output flattened
+    /// (`rows * k` values for some `k`). With a fixed batch axis the rows are run in groups of
+    /// that size, the last group padded by repeating its last row.
+    pub fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>> {
+        debug_assert_eq!(data.len(), rows * self.row_len());
+        let out = match self.batch {
+            Batch::Symbolic(_) => self.backend.run(rows, data)?,
+            Batch::Fixed(f) => {
+                let len = self.row_len();
+                let mut out = Vec::new();
+                let mut padded = Vec::new();
+                for start in (0..rows).step_by(f) {
+                    let n = f.min(rows - start);
+                    let chunk = &data[start * len..(start + n) * len];
+                    if n == f {
+                        out.extend(self.backend.run(f, chunk)?);
+                    } else {
+                        padded.clear();
+                        padded.extend_from_slice(chunk);
+                        for _ in n..f {
+                            padded.extend_from_slice(&chunk[(n - 1) * len..]);
+                        }
+                        let full = self.backend.run(f, &padded)?;
+                        out.extend_from_slice(&full[..full.len() / f * n]);
+                    }
+                }
+                out
+            }
+        };
+        if rows > 0 && (out.is_empty() || out.len() % rows != 0) {
+            return Err(Error::Model(format!(
+                "output '{}' of model {} has {} values for a batch of {rows} rows; explain needs an output with one row per input row",
+                self.output.name,
+                self.info.path,
+                out.len()
+            )));
+        }
+        Ok(out)
+    }
+}
+
+fn names(ts: &[TensorInfo]) -> String {
+    ts.iter().map(|t| format!("'{}' {}", t.name, t.shape_string())).collect::<Vec<_>>().join(", ")
+}
+
+fn pick(ts: &[TensorInfo], name: Option<&str>, what: &str, path: &Path) -> Result<TensorInfo> {
+    match name {
+        None => ts.first().cloned().ok_or_else(|| {
+            Error::Input(format!("model {} declares no {what}s", path.display()))
+        }),
+        Some(n) => ts.iter().find(|t| t.name == n).cloned().ok_or_else(|| {
+            Error::Input(format!(
+                "model {} has no {what} named '{n}'; its {what}s are: {}",
+                path.display(),
+                names(ts)
+            ))
+        }),
+    }
+}
+
+fn geometry(input: &TensorInfo, path: &Path) -> Result<(Batch, Vec<usize>)> {
+    let Some((first, rest)) = input.shape.split_first() else {
+        bad_input!(
+            "input '{}' of model {} declares no shape; explain needs [batch, ...] with fixed sizes after the batch axis",
+            input.name,
+            path.display()
+        );
+    };
+    let batch = match first {
+        Dim::Fixed(0) => bad_input!("input '{}' of model {} has a batch axis of size 0", input.name, path.display()),
+        Dim::Fixed(n) => Batch::Fixed(*n as usize),
+        Dim::Symbolic(s) if s == "?" => Batch::Symbolic("N".into()),
+        Dim::Symbolic(s) => Batch::Symbolic(s.clone()),
+    };
+    let mut row = Vec::with_capacity(rest.len());
+    for (axis, d) in rest.iter().enumerate() {
+        match d {
+            Dim::Fixed(n) if *n > 0 => row.push(*n as usize),
+            _ => bad_input!(
+                "input '{}' of model {} has shape {} with a non-fixed size at axis {}; explain needs fixed sizes after the batch axis",
+                input.name,
+                path.display(),
+                input.shape_string(),
+                axis + 1
+            ),
+        }
+    }
+    Ok((batch, row))
+}
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// The pure-Rust tract backend. The decluttered model is kept with a symbolic batch axis;
+/// an optimised plan is built once per batch size and cached.
+struct TractBackend {
+    typed: TypedModel,
+    symbol: Option<Symbol>,
+    row_shape: Vec<usize>,
+    explained: usize,
+    /// Constant inputs in model input order (`None` at the explained input's position).
+    inputs: Vec<Option<TValue>>,
+    plans: Mutex<BTreeMap<usize, Plan>>,
+}
+
+impl TractBackend {
+    fn new(
+        proto: &pb::ModelProto,
+        input: &TensorInfo,
+        batch: &Batch,
+        row_shape: &[usize],
+        output_ix: usize,
+        options: &ModelOptions,
+    ) -> TractResult<TractBackend> {
+        let mut model =
+            tract_onnx::onnx().with_ignore_output_shapes(true).model_for_proto_model(proto)?;
+        let symbol = match batch {
+            Batch::Symbolic(name) => Some(model.sym(name)),
+            Batch::Fixed(_) => None,
+        };
+        let mut inputs = Vec::new();
+        let mut explained = 0;
+        for ix in 0..model.inputs.len() {
+            let name = model.node(model.inputs[ix].node).name.clone();
+            if name == input.name {
+                let first: TDim = match (&symbol, batch) {
+                    (Some(s), _) => s.clone().into(),
+                    (None, Batch::Fixed(n)) => (*n).into(),
+                    (None, Batch::Symbolic(_)) => unreachable!(),
+                };
+                let dims: Vec<TDim> =
+                    std::iter::once(first).chain(row_shape.iter().map(|d| (*d).into())).collect();
+                model.set_input_fact(ix, f32::fact(dims).into())?;
+                explained = ix;
+                inputs.push(None);
+            } else {
+                let (_, value) = options
+                    .held
+                    .iter()
+                    .find(|(n, _)| n == &name)
+                    .ok_or_else(|| TractError::msg(format!("no value held for input '{name}'")))?;
+                let tensor: Tensor = value.clone().into_tensor();
+                model.set_input_fact(ix, InferenceFact::from(TypedFact::shape_and_dt_of(&tensor)))?;
+                inputs.push(Some(tensor.into_tvalue()));
+            }
+        }
+        let outlet = model.outputs[output_ix];
+        model.select_output_outlets(&[outlet])?;
+        let typed = model.into_typed()?.into_decluttered()?;
+        let backend = TractBackend {
+            typed,
+            symbol,
+            row_shape: row_shape.to_vec(),
+            explained,
+            inputs,
+            plans: Mutex::new(BTreeMap::new()),
+        };
+        if let Batch::Fixed(n) = batch {
+            backend.plan(*n)?;
+        }
+        Ok(backend)
+    }
+
+    fn plan(&self, rows: usize) -> TractResult<Plan> {
+        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = plans.get(&rows) {
+            return Ok(p.clone());
+        }
+        let model = match &self.symbol {
+            Some(s) => {
+                let subs = std::iter::once((s.clone(), TDim::from(rows))).collect();
+                self.typed.set_symbols(&subs)?
+            }
+            None => self.typed.clone(),
+        };
+        let plan = model.into_optimized()?.into_runnable()?;
+        plans.insert(rows, plan.clone());
+        Ok(plan)
+    }
+}
+
+impl Backend for TractBackend {
+    fn name(&self) -> &'static str {
+        "tract"
+    }
+
+    fn version(&self) -> String {
+        TRACT_VERSION.into()
+    }
+
+    fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>> {
+        let fail = |e: TractError| Error::Model(format!("tract failed to run the model: {e:#}"));
+        let plan = self.plan(rows).map_err(fail)?;
+        let mut shape = Vec::with_capacity(self.row_shape.len() + 1);
+        shape.push(rows);
+        shape.extend_from_slice(&self.row_shape);
+        let x = Tensor::from_shape(&shape, data).map_err(fail)?.into_tvalue();
+        let mut x = Some(x);
+        let inputs: TVec<TValue> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(ix, held)| match held {
+                Some(v) => v.clone(),
+                None => {
+                    debug_assert_eq!(ix, self.explained);
+                    x.take().expect("one explained input")
+                }
+            })
+            .collect();
+        let outputs = plan.run(inputs).map_err(fail)?;
+        let out = outputs[0].cast_to::<f32>().map_err(fail)?;
+        let view = out.to_plain_array_view::<f32>().map_err(fail)?;
+        Ok(view.iter().copied().collect())
+    }
+}
+
+/// The directory holding `path` (for resolving paths recorded relative to it).
+pub fn parent_dir(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
+}

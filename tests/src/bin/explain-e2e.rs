@@ -1,0 +1,1 @@
+fn main() { explain_cli::main() }
