@@ -18,7 +18,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "explain", version, about = "Explain ONNX models: reproducible SHAP and LIME attributions")]
+#[command(
+    name = "explain",
+    version,
+    about = "Explain ONNX models: reproducible SHAP and LIME attributions"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -165,7 +169,17 @@ fn describe(info: &ModelInfo) -> String {
     let opsets: Vec<String> = info
         .opsets
         .iter()
-        .map(|o| format!("{}:{}", if o.domain.is_empty() { "ai.onnx" } else { &o.domain }, o.version))
+        .map(|o| {
+            format!(
+                "{}:{}",
+                if o.domain.is_empty() {
+                    "ai.onnx"
+                } else {
+                    &o.domain
+                },
+                o.version
+            )
+        })
         .collect();
     let _ = writeln!(s, "opset     {}", opsets.join(", "));
     for (kind, list) in [("input ", &info.inputs), ("output", &info.outputs)] {
@@ -176,7 +190,13 @@ fn describe(info: &ModelInfo) -> String {
     s
 }
 
-fn attribute(c: Common, method: Method, samples: Option<usize>, lime: Option<LimeParams>) -> Result<()> {
+fn attribute(
+    c: Common,
+    method: Method,
+    samples: Option<usize>,
+    lime: Option<LimeParams>,
+) -> Result<()> {
+    output::check_writable(&c.out)?;
     let spec = FeatureSpec::parse(&c.features)?;
     let baseline_spec = c.baseline.as_deref().map(BaselineSpec::parse).transpose()?;
     let settings = Settings {
@@ -194,23 +214,53 @@ fn attribute(c: Common, method: Method, samples: Option<usize>, lime: Option<Lim
     let mut files = Vec::new();
     for path in &c.input {
         let rows = data::read_rows(path, &model.row_shape, "input")?;
-        files.push(FileRef { path: path.display().to_string(), sha256: sha256_file(path)?, rows: Some(rows.n) });
+        files.push(FileRef {
+            path: path.display().to_string(),
+            sha256: sha256_file(path)?,
+            rows: Some(rows.n),
+        });
         inputs.push(rows);
     }
-    let background = c.background.as_deref().map(|p| data::read_rows(p, &model.row_shape, "background")).transpose()?;
+    let background = c
+        .background
+        .as_deref()
+        .map(|p| data::read_rows(p, &model.row_shape, "background"))
+        .transpose()?;
     let background_ref = match (&c.background, &background) {
-        (Some(p), Some(rows)) => Some(FileRef { path: p.display().to_string(), sha256: sha256_file(p)?, rows: Some(rows.n) }),
+        (Some(p), Some(rows)) => Some(FileRef {
+            path: p.display().to_string(),
+            sha256: sha256_file(p)?,
+            rows: Some(rows.n),
+        }),
         _ => None,
     };
     let features = match &spec {
-        FeatureSpec::Tabular => FeatureMap::tabular(&model.row_shape, &model.input.name, inputs[0].names.as_deref()),
+        FeatureSpec::Tabular => FeatureMap::tabular(
+            &model.row_shape,
+            &model.input.name,
+            inputs[0].names.as_deref(),
+        ),
         FeatureSpec::Map(file) => FeatureMap::from_json_file(file.as_ref(), model.row_len())?,
     };
     let refs: Vec<&data::Rows> = inputs.iter().collect();
-    let baseline = Baseline::resolve(background.as_ref(), baseline_spec.as_ref(), &refs, model.row_len())?;
+    let baseline = Baseline::resolve(
+        background.as_ref(),
+        baseline_spec.as_ref(),
+        &refs,
+        model.row_len(),
+    )?;
     let bar = Bar::new(c.quiet);
     let doc = explainer::with_threads(c.threads, || {
-        explainer::explain(&model, &inputs, files, &features, &baseline, background_ref, &settings, &bar)
+        explainer::explain(
+            &model,
+            &inputs,
+            files,
+            &features,
+            &baseline,
+            background_ref,
+            &settings,
+            &bar,
+        )
     })??;
     bar.finish();
     output::write_json(&c.out, &doc)?;
@@ -241,9 +291,18 @@ fn summarise(doc: &Attributions, out: &std::path::Path) -> String {
             e.input, e.target, e.prediction, e.base_value, e.model_evals
         );
         let mut order: Vec<usize> = (0..e.values.len()).collect();
-        order.sort_by(|&a, &b| e.values[b].abs().total_cmp(&e.values[a].abs()).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| {
+            e.values[b]
+                .abs()
+                .total_cmp(&e.values[a].abs())
+                .then(a.cmp(&b))
+        });
         for &f in order.iter().take(5) {
-            let _ = writeln!(s, "  {:>+10.4} ± {:<8.4} {}", e.values[f], e.std_errors[f], e.feature_names[f]);
+            let _ = writeln!(
+                s,
+                "  {:>+10.4} ± {:<8.4} {}",
+                e.values[f], e.std_errors[f], e.feature_names[f]
+            );
         }
     }
     s
@@ -261,9 +320,11 @@ impl Bar {
         };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} coalitions, {elapsed} (eta {eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {pos}/{len} coalitions, {elapsed} (eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_message("explaining");
         Bar(bar)

@@ -28,7 +28,13 @@ impl Rows {
     /// Builds rows from values already in memory.
     pub fn from_values(path: &str, row_len: usize, values: Vec<f32>) -> Rows {
         let n = values.len().checked_div(row_len).unwrap_or(0);
-        Rows { path: path.into(), n, row_len, values, names: None }
+        Rows {
+            path: path.into(),
+            n,
+            row_len,
+            values,
+            names: None,
+        }
     }
 }
 
@@ -39,7 +45,11 @@ pub fn read_rows(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
     if !path.exists() {
         bad_input!("{what} file {} does not exist", path.display());
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let rows = match ext.as_str() {
         "npy" => read_npy(path, row_shape, what)?,
         "csv" => read_csv(path, row_shape, what)?,
@@ -66,10 +76,13 @@ fn read_npy(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
     let file = std::fs::File::open(path)
         .map_err(|e| Error::Input(format!("cannot read {what} file {}: {e}", path.display())))?;
     let array: ndarray::ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| {
-        Error::Input(format!(
-            "{what} file {} is not a float32 .npy array: {e}",
-            path.display()
-        ))
+        let hint = match &e {
+            ndarray_npy::ReadNpyError::WrongDescriptor(_) => {
+                " (explain reads float32 arrays: save it with `np.save(path, a.astype(np.float32))`)"
+            }
+            _ => "",
+        };
+        Error::Input(format!("{what} file {} is not a float32 .npy array: {e}{hint}", path.display()))
     })?;
     let shape = array.shape().to_vec();
     let n = if shape == row_shape {
@@ -82,35 +95,63 @@ fn read_npy(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
             path.display(),
             shape_string(&shape),
             shape_string(row_shape),
-            row_shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            row_shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     };
     let row_len = row_shape.iter().product();
     let values = array.as_standard_layout().iter().copied().collect();
-    Ok(Rows { path: path.display().to_string(), n, row_len, values, names: None })
+    Ok(Rows {
+        path: path.display().to_string(),
+        n,
+        row_len,
+        values,
+        names: None,
+    })
 }
 
 fn read_csv(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
     let row_len: usize = row_shape.iter().product();
+    let text = std::fs::read(path)
+        .map_err(|e| Error::Input(format!("cannot read {what} file {}: {e}", path.display())))?;
+    // The csv crate skips blank lines without counting them, and a record's offset points
+    // before the blank lines it skipped: step over them, then count newlines.
+    let line_at = |byte: u64| {
+        let mut at = byte as usize;
+        while at < text.len() && matches!(text[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        1 + text[..at].iter().filter(|&&b| b == b'\n').count()
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| Error::Input(format!("cannot read {what} file {}: {e}", path.display())))?;
+        .from_reader(text.as_slice());
     let mut names = None;
     let mut values = Vec::new();
     let mut n = 0;
-    for (line, record) in reader.records().enumerate() {
-        let record = record
-            .map_err(|e| Error::Input(format!("{what} file {} is not valid CSV: {e}", path.display())))?;
+    let mut first = true;
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            Error::Input(format!(
+                "{what} file {} is not valid CSV: {e}",
+                path.display()
+            ))
+        })?;
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
-        let parsed: std::result::Result<Vec<f32>, _> = record.iter().map(str::parse::<f32>).collect();
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
+        let is_first = std::mem::take(&mut first);
+        let parsed: std::result::Result<Vec<f32>, _> =
+            record.iter().map(str::parse::<f32>).collect();
         let fields = record.len();
         match parsed {
-            Err(_) if line == 0 => {
+            Err(_) if is_first => {
                 names = Some(record.iter().map(String::from).collect::<Vec<_>>());
                 if fields != row_len {
                     bad_input!(
@@ -122,15 +163,20 @@ fn read_csv(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
                 continue;
             }
             Err(_) => {
-                let bad = record.iter().find(|f| f.parse::<f32>().is_err()).unwrap_or("");
-                bad_input!("{what} file {} line {}: '{bad}' is not a number", path.display(), line + 1);
+                let bad = record
+                    .iter()
+                    .find(|f| f.parse::<f32>().is_err())
+                    .unwrap_or("");
+                bad_input!(
+                    "{what} file {} line {line}: '{bad}' is not a number",
+                    path.display()
+                );
             }
             Ok(row) => {
                 if row.len() != row_len {
                     bad_input!(
-                        "{what} file {} line {} has {} values, but the model input takes rows of shape {} ({row_len} values)",
+                        "{what} file {} line {line} has {} values, but the model input takes rows of shape {} ({row_len} values)",
                         path.display(),
-                        line + 1,
                         row.len(),
                         shape_string(row_shape)
                     );
@@ -140,5 +186,11 @@ fn read_csv(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
             }
         }
     }
-    Ok(Rows { path: path.display().to_string(), n, row_len, values, names })
+    Ok(Rows {
+        path: path.display().to_string(),
+        n,
+        row_len,
+        values,
+        names,
+    })
 }

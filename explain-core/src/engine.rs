@@ -86,7 +86,15 @@ impl<'a> Engine<'a> {
         batch_size: usize,
         progress: &'a dyn Progress,
     ) -> Engine<'a> {
-        Engine { model, masker, target, link, batch_size: batch_size.max(1), progress, rows_run: AtomicU64::new(0) }
+        Engine {
+            model,
+            masker,
+            target,
+            link,
+            batch_size: batch_size.max(1),
+            progress,
+            rows_run: AtomicU64::new(0),
+        }
     }
 
     /// Coalitions per chunk: enough to fill one batch, at least one.
@@ -119,7 +127,9 @@ impl<'a> Engine<'a> {
 
     /// Values of an explicit list of coalitions.
     pub fn values_of(&self, coalitions: &crate::sampling::Coalitions) -> Result<Vec<f64>> {
-        self.values(coalitions.len(), |i, z| z.copy_from_slice(coalitions.get(i)))
+        self.values(coalitions.len(), |i, z| {
+            z.copy_from_slice(coalitions.get(i))
+        })
     }
 
     fn chunk<F>(&self, range: std::ops::Range<usize>, coalition: &F) -> Result<Vec<f64>>
@@ -144,7 +154,8 @@ impl<'a> Engine<'a> {
             out_len = out.len() / n;
             outputs.extend_from_slice(&out);
         }
-        self.rows_run.fetch_add(total_rows as u64, Ordering::Relaxed);
+        self.rows_run
+            .fetch_add(total_rows as u64, Ordering::Relaxed);
         if self.target >= out_len {
             bad_input!(
                 "target {} is out of range: output '{}' has {out_len} values per row (shape {})",
@@ -163,13 +174,21 @@ impl<'a> Engine<'a> {
             if !v.is_finite() {
                 coalition(i, &mut z);
                 let on = z.iter().filter(|b| **b).count();
+                let which = match on {
+                    0 => "the baseline (every feature switched off)".to_string(),
+                    _ if on == z.len() => "the explained row itself".to_string(),
+                    _ => format!("a masked input ({on} of {} features kept)", z.len()),
+                };
                 return Err(Error::Model(format!(
-                    "model {} gave a non-finite value ({v}) for output '{}'[{}] on a masked input ({on} of {} features kept){}",
+                    "model {} gave a non-finite value ({v}) for output '{}'[{}] on {which}{}",
                     self.model.info.path,
                     self.model.output.name,
                     self.target,
-                    z.len(),
-                    if self.link == Link::Logit { "; the logit link needs outputs strictly between 0 and 1" } else { "" }
+                    if self.link == Link::Logit {
+                        "; the logit link needs outputs strictly between 0 and 1"
+                    } else {
+                        ""
+                    }
                 )));
             }
             values.push(v);

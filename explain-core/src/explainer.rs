@@ -36,7 +36,9 @@ impl TargetSpec {
             "auto" => Ok(TargetSpec::Auto),
             "top" => Ok(TargetSpec::Top),
             _ => s.parse().map(TargetSpec::Index).map_err(|_| {
-                Error::Input(format!("invalid target '{s}': expected an output index, 'top' or 'auto'"))
+                Error::Input(format!(
+                    "invalid target '{s}': expected an output index, 'top' or 'auto'"
+                ))
             }),
         }
     }
@@ -150,18 +152,26 @@ pub struct Attributions {
 pub fn resolved_samples(method: Method, m: usize, samples: Option<usize>) -> usize {
     match method {
         Method::Exact => 1usize << m.min(63),
-        Method::Kernel | Method::Permutation => samples.unwrap_or_else(|| estimators::kernel::default_samples(m)),
+        Method::Kernel | Method::Permutation => {
+            samples.unwrap_or_else(|| estimators::kernel::default_samples(m))
+        }
         Method::Lime => samples.unwrap_or(estimators::lime::DEFAULT_SAMPLES),
     }
 }
 
 /// Coalitions one explanation will evaluate (for progress bars).
 pub fn planned_coalitions(method: Method, m: usize, samples: usize) -> u64 {
-    let capped = if m < 63 { samples.min((1usize << m).saturating_sub(2)) } else { samples };
+    let capped = if m < 63 {
+        samples.min((1usize << m).saturating_sub(2))
+    } else {
+        samples
+    };
     (match method {
         Method::Exact => 1usize << m.min(63),
         Method::Kernel => capped + 2,
-        Method::Permutation => estimators::permutation::permutations_for(m, samples) * 2 * m.saturating_sub(1) + 2,
+        Method::Permutation => {
+            estimators::permutation::permutations_for(m, samples) * 2 * m.saturating_sub(1) + 2
+        }
         Method::Lime => samples,
     }) as u64
 }
@@ -201,13 +211,28 @@ pub fn explain(
             let x = rows.row(i);
             let target = resolve_target(model, x, settings.target, Some(first_target))?;
             let input_sha256 = sha256_f32(x);
-            let key = StreamKey::derive(settings.seed, &model.info.sha256, &input_sha256, target, settings.method.name());
+            let key = StreamKey::derive(
+                settings.seed,
+                &model.info.sha256,
+                &input_sha256,
+                target,
+                settings.method.name(),
+            );
             let masker = Masker::new(features, x, baseline);
-            let engine = Engine::new(model, &masker, target, settings.link, settings.batch_size, progress.as_progress());
+            let engine = Engine::new(
+                model,
+                &masker,
+                target,
+                settings.link,
+                settings.batch_size,
+                progress.as_progress(),
+            );
             let est: Estimate = match settings.method {
                 Method::Exact => estimators::exact::exact(&engine)?,
                 Method::Kernel => estimators::kernel::kernel(&engine, samples, &key)?,
-                Method::Permutation => estimators::permutation::permutation(&engine, samples, &key)?,
+                Method::Permutation => {
+                    estimators::permutation::permutation(&engine, samples, &key)?
+                }
                 Method::Lime => {
                     let mut params = settings.lime.unwrap_or(LimeParams {
                         samples,
@@ -220,7 +245,11 @@ pub fn explain(
                 }
             };
             explanations.push(Explanation {
-                input: if rows.n == 1 { rows.path.clone() } else { format!("{}#{i}", rows.path) },
+                input: if rows.n == 1 {
+                    rows.path.clone()
+                } else {
+                    format!("{}#{i}", rows.path)
+                },
                 input_sha256,
                 target,
                 prediction: est.prediction,
@@ -268,7 +297,12 @@ pub fn explain(
 
 /// The output index to explain for row `x`. `first` is the target chosen for the first row
 /// (what `auto` applies to every row).
-fn resolve_target(model: &Model, x: &[f32], spec: TargetSpec, first: Option<usize>) -> Result<usize> {
+fn resolve_target(
+    model: &Model,
+    x: &[f32],
+    spec: TargetSpec,
+    first: Option<usize>,
+) -> Result<usize> {
     if let (TargetSpec::Auto, Some(t)) = (spec, first) {
         return Ok(t);
     }
@@ -291,7 +325,10 @@ fn resolve_target(model: &Model, x: &[f32], spec: TargetSpec, first: Option<usiz
                     model.info.path
                 )));
             }
-            Ok(out.iter().enumerate().fold(0, |best, (i, v)| if *v > out[best] { i } else { best }))
+            Ok(out
+                .iter()
+                .enumerate()
+                .fold(0, |best, (i, v)| if *v > out[best] { i } else { best }))
         }
     }
 }
@@ -325,6 +362,8 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
         }
         builder = builder.num_threads(t);
     }
-    let pool = builder.build().map_err(|e| Error::Input(format!("cannot start {threads:?} threads: {e}")))?;
+    let pool = builder
+        .build()
+        .map_err(|e| Error::Input(format!("cannot start {threads:?} threads: {e}")))?;
     Ok(pool.install(f))
 }

@@ -66,14 +66,23 @@ impl FeatureMap {
         let mut elements = vec![Vec::new(); m];
         for (j, &id) in ids.iter().enumerate() {
             let Some(list) = elements.get_mut(id as usize) else {
-                bad_input!("feature map gives element {j} the id {id}, but there are only {m} feature names");
+                bad_input!(
+                    "feature map gives element {j} the id {id}, but there are only {m} feature names"
+                );
             };
             list.push(j as u32);
         }
         if let Some(f) = elements.iter().position(Vec::is_empty) {
-            bad_input!("feature map has no element for feature {f} ('{}')", names[f]);
+            bad_input!(
+                "feature map has no element for feature {f} ('{}')",
+                names[f]
+            );
         }
-        Ok(FeatureMap { ids, names, elements })
+        Ok(FeatureMap {
+            ids,
+            names,
+            elements,
+        })
     }
 
     /// One feature per element, named from `names` (e.g. a CSV header) or after the input and
@@ -82,7 +91,9 @@ impl FeatureMap {
         let len: usize = row_shape.iter().product();
         let names = match names {
             Some(n) if n.len() == len => n.to_vec(),
-            _ => (0..len).map(|j| format!("{input_name}[{}]", multi_index(j, row_shape))).collect(),
+            _ => (0..len)
+                .map(|j| format!("{input_name}[{}]", multi_index(j, row_shape)))
+                .collect(),
         };
         FeatureMap::new((0..len as u32).collect(), names).expect("one feature per element")
     }
@@ -96,8 +107,9 @@ impl FeatureMap {
             names: Vec<String>,
             ids: Vec<u32>,
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Input(format!("cannot read feature map {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Input(format!("cannot read feature map {}: {e}", path.display()))
+        })?;
         let file: File = serde_json::from_str(&text).map_err(|e| {
             Error::Input(format!(
                 "feature map {} is not valid: {e} (expected {{\"names\": [...], \"ids\": [...]}})",
@@ -131,5 +143,8 @@ fn multi_index(mut j: usize, shape: &[usize]) -> String {
         idx[k] = j % d;
         j /= d;
     }
-    idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    idx.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -14,8 +14,13 @@ pub fn binom(n: usize, k: usize) -> f64 {
 
 /// Moore–Penrose pseudo-inverse of a symmetric matrix (via SVD, relative cutoff 1e-12).
 pub fn pinv(a: &DMatrix<f64>) -> DMatrix<f64> {
-    let scale = a.iter().fold(0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
-    a.clone().pseudo_inverse(1e-12 * scale).expect("epsilon is non-negative")
+    let scale = a
+        .iter()
+        .fold(0f64, |m, v| m.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
+    a.clone()
+        .pseudo_inverse(1e-12 * scale)
+        .expect("epsilon is non-negative")
 }
 
 /// A weighted ridge regression with an unpenalised intercept, as scikit-learn's
@@ -87,7 +92,12 @@ pub fn weighted_ridge(x: &[f64], n: usize, p: usize, y: &[f64], w: &[f64], alpha
     let sigma2 = rss / dof;
     let cov = &inv * &gram * &inv * sigma2;
     let std_errors = (0..p).map(|j| cov[(j, j)].max(0.0).sqrt()).collect();
-    RidgeFit { coef: coef.iter().copied().collect(), intercept, r2, std_errors }
+    RidgeFit {
+        coef: coef.iter().copied().collect(),
+        intercept,
+        r2,
+        std_errors,
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +132,8 @@ mod tests {
         let w = [1.0, 1.0, 1.0];
         let fit = weighted_ridge(&x, 3, 1, &y, &w, 1.0);
         let ymean = 0.5 / 3.0;
-        let expect = ((-1.0) * (-2.0 - ymean) + 1.0 * (2.0 - ymean)) / (2.0 + 1.0);
+        // Σ x (y − ȳ) over x = −1, 0, 1, divided by Σ x² + α = 2 + 1.
+        let expect = ((2.0 + ymean) + (2.0 - ymean)) / (2.0 + 1.0);
         approx::assert_abs_diff_eq!(fit.coef[0], expect, epsilon = 1e-12);
         approx::assert_abs_diff_eq!(fit.intercept, ymean, epsilon = 1e-12);
     }

@@ -70,7 +70,9 @@ impl Baseline {
                     n += 1;
                 }
             }
-            sum.iter().map(|s| (s / n as f64) as f32).collect::<Vec<f32>>()
+            sum.iter()
+                .map(|s| (s / n as f64) as f32)
+                .collect::<Vec<f32>>()
         };
         Ok(match (background, spec) {
             (Some(bg), None) => Baseline {
@@ -87,13 +89,23 @@ impl Baseline {
                 "--background and --baseline {} cannot be combined: give background rows, or a constant baseline, or --baseline mean with --background to use the background's mean",
                 describe(other)
             ),
-            (None, Some(BaselineSpec::Mean)) => {
-                Baseline { rows: mean_of(inputs), k: 1, description: "mean of inputs".into() }
-            }
+            (None, Some(BaselineSpec::Mean)) => Baseline {
+                rows: mean_of(inputs),
+                k: 1,
+                description: "mean of inputs".into(),
+            },
             (None, spec) => {
                 let spec = spec.cloned().unwrap_or(BaselineSpec::Zero);
-                let v = if let BaselineSpec::Constant(v) = spec { v } else { 0.0 };
-                Baseline { rows: vec![v; row_len], k: 1, description: describe(&spec) }
+                let v = if let BaselineSpec::Constant(v) = spec {
+                    v
+                } else {
+                    0.0
+                };
+                Baseline {
+                    rows: vec![v; row_len],
+                    k: 1,
+                    description: describe(&spec),
+                }
             }
         })
     }
@@ -137,7 +149,11 @@ impl<'a> Masker<'a> {
         for (k, row) in out.chunks_exact_mut(len).enumerate() {
             let b = &self.baseline.rows[k * len..(k + 1) * len];
             // Start from whichever source covers more elements, then patch the rest.
-            let (base, patch, want) = if 2 * on >= z.len() { (self.x, b, false) } else { (b, self.x, true) };
+            let (base, patch, want) = if 2 * on >= z.len() {
+                (self.x, b, false)
+            } else {
+                (b, self.x, true)
+            };
             row.copy_from_slice(base);
             for (f, _) in z.iter().enumerate().filter(|(_, in_z)| **in_z == want) {
                 for &j in &self.map.elements[f] {

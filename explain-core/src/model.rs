@@ -95,12 +95,18 @@ fn read_proto(path: &Path) -> Result<(pb::ModelProto, ModelInfo)> {
         Err(e) => bad_input!("cannot read model file {}: {e}", path.display()),
     };
     let not_onnx = |why: String| {
-        Error::Input(format!("model file {} is not a valid ONNX model: {why}", path.display()))
+        Error::Input(format!(
+            "model file {} is not a valid ONNX model: {why}",
+            path.display()
+        ))
     };
     let proto = tract_onnx::onnx()
         .proto_model_for_read(&mut bytes.as_slice())
         .map_err(|e| not_onnx(format!("{e:#}")))?;
-    let graph = proto.graph.as_ref().ok_or_else(|| not_onnx("it has no graph".into()))?;
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| not_onnx("it has no graph".into()))?;
     if graph.node.is_empty() || graph.output.is_empty() {
         return Err(not_onnx("its graph has no nodes or no outputs".into()));
     }
@@ -116,7 +122,10 @@ fn read_proto(path: &Path) -> Result<(pb::ModelProto, ModelInfo)> {
     let opsets: Vec<Opset> = proto
         .opset_import
         .iter()
-        .map(|o| Opset { domain: o.domain.clone(), version: o.version })
+        .map(|o| Opset {
+            domain: o.domain.clone(),
+            version: o.version,
+        })
         .collect();
     let opset = opsets
         .iter()
@@ -166,7 +175,11 @@ fn tensor_info(v: &pb::ValueInfoProto) -> TensorInfo {
         "double" => "float64".to_string(),
         _ => dtype,
     };
-    TensorInfo { name: v.name.clone(), shape, dtype }
+    TensorInfo {
+        name: v.name.clone(),
+        shape,
+        dtype,
+    }
 }
 
 /// How the explained input's batch axis is declared.
@@ -217,7 +230,9 @@ pub struct Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("path", &self.info.path).finish_non_exhaustive()
+        f.debug_struct("Model")
+            .field("path", &self.info.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -235,13 +250,17 @@ impl Model {
         let input = pick(&info.inputs, options.input.as_deref(), "input", path)?;
         let output_ix = match &options.output {
             None => 0,
-            Some(name) => info.outputs.iter().position(|o| &o.name == name).ok_or_else(|| {
-                Error::Input(format!(
-                    "model {} has no output named '{name}'; its outputs are: {}",
-                    path.display(),
-                    names(&info.outputs)
-                ))
-            })?,
+            Some(name) => info
+                .outputs
+                .iter()
+                .position(|o| &o.name == name)
+                .ok_or_else(|| {
+                    Error::Input(format!(
+                        "model {} has no output named '{name}'; its outputs are: {}",
+                        path.display(),
+                        names(&info.outputs)
+                    ))
+                })?,
         };
         let output = info.outputs[output_ix].clone();
         if input.dtype != "float32" {
@@ -275,9 +294,19 @@ impl Model {
         }
         let backend = TractBackend::new(&proto, &input, &batch, &row_shape, output_ix, options)
             .map_err(|e| {
-                Error::Input(format!("cannot load model {} with tract: {e:#}", path.display()))
+                Error::Input(format!(
+                    "cannot load model {} with tract: {e:#}",
+                    path.display()
+                ))
             })?;
-        Ok(Model { info, input, output, row_shape, batch, backend: Box::new(backend) })
+        Ok(Model {
+            info,
+            input,
+            output,
+            row_shape,
+            batch,
+            backend: Box::new(backend),
+        })
     }
 
     /// Number of values in one row of the explained input.
@@ -336,14 +365,18 @@ impl Model {
 }
 
 fn names(ts: &[TensorInfo]) -> String {
-    ts.iter().map(|t| format!("'{}' {}", t.name, t.shape_string())).collect::<Vec<_>>().join(", ")
+    ts.iter()
+        .map(|t| format!("'{}' {}", t.name, t.shape_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn pick(ts: &[TensorInfo], name: Option<&str>, what: &str, path: &Path) -> Result<TensorInfo> {
     match name {
-        None => ts.first().cloned().ok_or_else(|| {
-            Error::Input(format!("model {} declares no {what}s", path.display()))
-        }),
+        None => ts
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::Input(format!("model {} declares no {what}s", path.display()))),
         Some(n) => ts.iter().find(|t| t.name == n).cloned().ok_or_else(|| {
             Error::Input(format!(
                 "model {} has no {what} named '{n}'; its {what}s are: {}",
@@ -363,7 +396,11 @@ fn geometry(input: &TensorInfo, path: &Path) -> Result<(Batch, Vec<usize>)> {
         );
     };
     let batch = match first {
-        Dim::Fixed(0) => bad_input!("input '{}' of model {} has a batch axis of size 0", input.name, path.display()),
+        Dim::Fixed(0) => bad_input!(
+            "input '{}' of model {} has a batch axis of size 0",
+            input.name,
+            path.display()
+        ),
         Dim::Fixed(n) => Batch::Fixed(*n as usize),
         Dim::Symbolic(s) if s == "?" => Batch::Symbolic("N".into()),
         Dim::Symbolic(s) => Batch::Symbolic(s.clone()),
@@ -407,8 +444,9 @@ impl TractBackend {
         output_ix: usize,
         options: &ModelOptions,
     ) -> TractResult<TractBackend> {
-        let mut model =
-            tract_onnx::onnx().with_ignore_output_shapes(true).model_for_proto_model(proto)?;
+        let mut model = tract_onnx::onnx()
+            .with_ignore_output_shapes(true)
+            .model_for_proto_model(proto)?;
         let symbol = match batch {
             Batch::Symbolic(name) => Some(model.sym(name)),
             Batch::Fixed(_) => None,
@@ -423,8 +461,9 @@ impl TractBackend {
                     (None, Batch::Fixed(n)) => (*n).into(),
                     (None, Batch::Symbolic(_)) => unreachable!(),
                 };
-                let dims: Vec<TDim> =
-                    std::iter::once(first).chain(row_shape.iter().map(|d| (*d).into())).collect();
+                let dims: Vec<TDim> = std::iter::once(first)
+                    .chain(row_shape.iter().map(|d| (*d).into()))
+                    .collect();
                 model.set_input_fact(ix, f32::fact(dims).into())?;
                 explained = ix;
                 inputs.push(None);
@@ -435,7 +474,8 @@ impl TractBackend {
                     .find(|(n, _)| n == &name)
                     .ok_or_else(|| TractError::msg(format!("no value held for input '{name}'")))?;
                 let tensor: Tensor = value.clone().into_tensor();
-                model.set_input_fact(ix, InferenceFact::from(TypedFact::shape_and_dt_of(&tensor)))?;
+                model
+                    .set_input_fact(ix, InferenceFact::from(TypedFact::shape_and_dt_of(&tensor)))?;
                 inputs.push(Some(tensor.into_tvalue()));
             }
         }
@@ -489,7 +529,9 @@ impl Backend for TractBackend {
         let mut shape = Vec::with_capacity(self.row_shape.len() + 1);
         shape.push(rows);
         shape.extend_from_slice(&self.row_shape);
-        let x = Tensor::from_shape(&shape, data).map_err(fail)?.into_tvalue();
+        let x = Tensor::from_shape(&shape, data)
+            .map_err(fail)?
+            .into_tvalue();
         let mut x = Some(x);
         let inputs: TVec<TValue> = self
             .inputs

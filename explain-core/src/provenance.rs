@@ -22,7 +22,10 @@ pub struct Tool {
 
 impl Tool {
     pub fn current() -> Tool {
-        Tool { name: "explain".into(), version: TOOL_VERSION.into() }
+        Tool {
+            name: "explain".into(),
+            version: TOOL_VERSION.into(),
+        }
     }
 }
 

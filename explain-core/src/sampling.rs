@@ -21,7 +21,13 @@ pub struct StreamKey([u8; 32]);
 impl StreamKey {
     /// Derives the key for one explanation. `purpose` separates independent uses (e.g. the
     /// method name, or `method/seed-run-3`).
-    pub fn derive(seed: u64, model_sha256: &str, input_sha256: &str, target: usize, purpose: &str) -> StreamKey {
+    pub fn derive(
+        seed: u64,
+        model_sha256: &str,
+        input_sha256: &str,
+        target: usize,
+        purpose: &str,
+    ) -> StreamKey {
         let mut h = Sha256::new();
         h.update(b"explain/streams/1\0");
         h.update(seed.to_le_bytes());
@@ -42,7 +48,11 @@ impl StreamKey {
 
     /// A sequence of generators that moves to the next stream every [`STREAM_CHUNK`] draws.
     pub fn draws(&self) -> Draws {
-        Draws { key: *self, index: 0, rng: self.stream(0) }
+        Draws {
+            key: *self,
+            index: 0,
+            rng: self.stream(0),
+        }
     }
 }
 
@@ -109,7 +119,10 @@ pub fn random_permutation(rng: &mut impl Rng, perm: &mut Vec<u32>, m: usize) {
 /// ending at (about) 1.
 pub fn pick_cumulative(rng: &mut impl Rng, cumulative: &[f64]) -> usize {
     let u = unit_f64(rng) * cumulative.last().copied().unwrap_or(1.0);
-    cumulative.iter().position(|&c| u < c).unwrap_or(cumulative.len() - 1)
+    cumulative
+        .iter()
+        .position(|&c| u < c)
+        .unwrap_or(cumulative.len() - 1)
 }
 
 /// A growable list of coalitions over `m` features, stored flat.
@@ -121,7 +134,10 @@ pub struct Coalitions {
 
 impl Coalitions {
     pub fn new(m: usize) -> Coalitions {
-        Coalitions { m, bits: Vec::new() }
+        Coalitions {
+            m,
+            bits: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, z: &[bool]) {
@@ -178,7 +194,10 @@ mod tests {
             }
         }
         // Each element is in a 2-of-5 subset with probability 0.4: 4000 ± 5 sd (~250).
-        assert!(counts.iter().all(|&c| (3750..4250).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (3750..4250).contains(&c)),
+            "{counts:?}"
+        );
         let mut perm = Vec::new();
         random_permutation(&mut rng, &mut perm, 6);
         let mut sorted = perm.clone();

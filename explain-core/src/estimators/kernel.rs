@@ -50,7 +50,9 @@ pub fn sample(m: usize, samples: usize, key: &StreamKey) -> KernelSample {
     }
     let sizes = m.saturating_sub(1).div_ceil(2);
     let paired = m.saturating_sub(1) / 2;
-    let mut weight: Vec<f64> = (1..=sizes).map(|s| (m - 1) as f64 / (s * (m - s)) as f64).collect();
+    let mut weight: Vec<f64> = (1..=sizes)
+        .map(|s| (m - 1) as f64 / (s * (m - s)) as f64)
+        .collect();
     weight.iter_mut().take(paired).for_each(|w| *w *= 2.0);
     let total: f64 = weight.iter().sum();
     weight.iter_mut().for_each(|w| *w /= total);
@@ -102,19 +104,20 @@ pub fn sample(m: usize, samples: usize, key: &StreamKey) -> KernelSample {
         let mut seen: BTreeMap<Vec<bool>, usize> = BTreeMap::new();
         let mut scratch = Vec::new();
         let mut rng = key.draws();
-        let mut add = |z: &[bool], coalitions: &mut Coalitions, weights: &mut Vec<f64>, left: &mut usize| {
-            if let Some(&i) = seen.get(z) {
-                weights[i] += 1.0;
-                (i, false)
-            } else {
-                let i = coalitions.len();
-                coalitions.push(z);
-                weights.push(1.0);
-                seen.insert(z.to_vec(), i);
-                *left -= 1;
-                (i, true)
-            }
-        };
+        let mut add =
+            |z: &[bool], coalitions: &mut Coalitions, weights: &mut Vec<f64>, left: &mut usize| {
+                if let Some(&i) = seen.get(z) {
+                    weights[i] += 1.0;
+                    (i, false)
+                } else {
+                    let i = coalitions.len();
+                    coalitions.push(z);
+                    weights.push(1.0);
+                    seen.insert(z.to_vec(), i);
+                    *left -= 1;
+                    (i, true)
+                }
+            };
         // shap draws at most 4× the remaining budget before giving up on finding new subsets.
         for _ in 0..4 * left {
             if left == 0 {
@@ -136,7 +139,13 @@ pub fn sample(m: usize, samples: usize, key: &StreamKey) -> KernelSample {
         draw_weight = weight_left / counted;
         weights[fixed..].iter_mut().for_each(|w| *w *= draw_weight);
     }
-    KernelSample { coalitions, weights, fixed, draws, draw_weight }
+    KernelSample {
+        coalitions,
+        weights,
+        fixed,
+        draws,
+        draw_weight,
+    }
 }
 
 /// Calls `f` with every subset of `0..m` of size `s`, in lexicographic order.
@@ -215,7 +224,12 @@ pub fn solve(sample: &KernelSample, y: &[f64], v0: f64, delta: f64) -> (Vec<f64>
     if n >= 2 {
         let residual = |i: usize| {
             let z = sample.coalitions.get(i);
-            y[i] - v0 - z.iter().zip(&phi).filter(|(b, _)| **b).map(|(_, p)| p).sum::<f64>()
+            y[i] - v0
+                - z.iter()
+                    .zip(&phi)
+                    .filter(|(b, _)| **b)
+                    .map(|(_, p)| p)
+                    .sum::<f64>()
         };
         let mut g = DMatrix::<f64>::zeros(n, m);
         for (d, &(i, j)) in sample.draws.iter().enumerate() {
@@ -269,7 +283,10 @@ mod tests {
         let s = sample(10, 100, &key);
         assert_eq!(s.fixed, 20);
         assert_eq!(s.coalitions.len(), 100);
-        let raw: Vec<f64> = (1..=5).map(|k| 9.0 / (k * (10 - k)) as f64).map(|w| w * 2.0).collect();
+        let raw: Vec<f64> = (1..=5)
+            .map(|k| 9.0 / (k * (10 - k)) as f64)
+            .map(|w| w * 2.0)
+            .collect();
         let mut raw = raw;
         raw[4] /= 2.0; // size 5 is the unpaired middle size
         let total: f64 = raw.iter().sum();

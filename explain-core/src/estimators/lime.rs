@@ -75,7 +75,10 @@ pub fn lime(engine: &Engine, params: &LimeParams, key: &StreamKey) -> Result<Est
         bad_input!("LIME needs at least 2 samples, got {}", params.samples);
     }
     if !(params.kernel_width > 0.0 && params.kernel_width.is_finite()) {
-        bad_input!("--kernel-width must be a positive number, got {}", params.kernel_width);
+        bad_input!(
+            "--kernel-width must be a positive number, got {}",
+            params.kernel_width
+        );
     }
     let n = params.samples;
     let mut z = vec![0f64; n * m];
@@ -126,7 +129,12 @@ pub fn lime(engine: &Engine, params: &LimeParams, key: &StreamKey) -> Result<Est
         base_value: fit.intercept,
         prediction: y[0],
         coalitions: n,
-        surrogate: Some(Surrogate { intercept: fit.intercept, r2: fit.r2, local_prediction, selected }),
+        surrogate: Some(Surrogate {
+            intercept: fit.intercept,
+            r2: fit.r2,
+            local_prediction,
+            selected,
+        }),
     })
 }
 
@@ -164,7 +172,12 @@ fn highest(z: &[f64], n: usize, m: usize, y: &[f64], w: &[f64], k: usize) -> Vec
     let all: Vec<usize> = (0..m).collect();
     let fit = weighted_ridge(&columns(z, n, m, &all), n, m, y, w, 0.01);
     let mut order = all;
-    order.sort_by(|&a, &b| fit.coef[b].abs().total_cmp(&fit.coef[a].abs()).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        fit.coef[b]
+            .abs()
+            .total_cmp(&fit.coef[a].abs())
+            .then(a.cmp(&b))
+    });
     let mut chosen = order[..k].to_vec();
     chosen.sort_unstable();
     chosen

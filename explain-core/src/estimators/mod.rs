@@ -33,7 +33,9 @@ impl Method {
             "kernel" => Method::Kernel,
             "permutation" => Method::Permutation,
             "lime" => Method::Lime,
-            _ => bad_input!("unknown method '{s}': expected exact, kernel or permutation (or use `explain lime`)"),
+            _ => bad_input!(
+                "unknown method '{s}': expected exact, kernel or permutation (or use `explain lime`)"
+            ),
         })
     }
 

@@ -44,7 +44,11 @@ pub fn permutation(engine: &Engine, samples: usize, key: &StreamKey) -> Result<E
     let v = engine.values(p * per_perm, |i, z| {
         let (q, j) = (i / per_perm, i % per_perm);
         let perm = &perms[q * m..(q + 1) * m];
-        let (forward, k) = if j < steps { (true, j + 1) } else { (false, j - steps + 1) };
+        let (forward, k) = if j < steps {
+            (true, j + 1)
+        } else {
+            (false, j - steps + 1)
+        };
         z.fill(!forward);
         for &f in &perm[..k] {
             z[f as usize] = forward;
@@ -56,9 +60,25 @@ pub fn permutation(engine: &Engine, samples: usize, key: &StreamKey) -> Result<E
         let vals = &v[q * per_perm..(q + 1) * per_perm];
         let est = &mut estimates[q * m..(q + 1) * m];
         // forward: S_0 = ∅, S_k = π[..k], S_M = N
-        let fwd = |k: usize| if k == 0 { v0 } else if k == m { vn } else { vals[k - 1] };
+        let fwd = |k: usize| {
+            if k == 0 {
+                v0
+            } else if k == m {
+                vn
+            } else {
+                vals[k - 1]
+            }
+        };
         // backward: T_0 = N, T_k = N \ π[..k], T_M = ∅
-        let bwd = |k: usize| if k == 0 { vn } else if k == m { v0 } else { vals[steps + k - 1] };
+        let bwd = |k: usize| {
+            if k == 0 {
+                vn
+            } else if k == m {
+                v0
+            } else {
+                vals[steps + k - 1]
+            }
+        };
         for k in 1..=m {
             let f = perm[k - 1] as usize;
             est[f] = 0.5 * ((fwd(k) - fwd(k - 1)) + (bwd(k - 1) - bwd(k)));
@@ -68,7 +88,10 @@ pub fn permutation(engine: &Engine, samples: usize, key: &StreamKey) -> Result<E
     let mut std_errors = vec![0f64; m];
     for f in 0..m {
         let mean = (0..p).map(|q| estimates[q * m + f]).sum::<f64>() / p as f64;
-        let var = (0..p).map(|q| (estimates[q * m + f] - mean).powi(2)).sum::<f64>() / (p - 1) as f64;
+        let var = (0..p)
+            .map(|q| (estimates[q * m + f] - mean).powi(2))
+            .sum::<f64>()
+            / (p - 1) as f64;
         values[f] = mean;
         std_errors[f] = (var / p as f64).sqrt();
     }

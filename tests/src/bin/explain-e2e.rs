@@ -1,1 +1,3 @@
-fn main() { explain_cli::main() }
+fn main() {
+    explain_cli::main()
+}
