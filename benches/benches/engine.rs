@@ -39,14 +39,16 @@ fn bench(c: &mut Criterion) {
         features: "tabular".into(),
         lime: None,
     };
+    let instances = explainer::Instance::from_rows(
+        &x,
+        std::sync::Arc::new(features),
+        std::sync::Arc::new(baseline),
+    );
     let explain = |s: &Settings| {
         explainer::explain(
             &model,
-            std::slice::from_ref(&x),
-            vec![],
-            &features,
-            &baseline,
-            None,
+            &instances,
+            explainer::Sources::default(),
             s,
             &Silent,
         )

@@ -4,15 +4,15 @@
 //! results and maps errors to exit codes (0 ok, 1 a check failed, 2 bad usage or input).
 
 use clap::{Args, Parser, Subcommand};
+use explain_core::audio::AudioPreprocess;
 use explain_core::engine::{Link, Progress};
 use explain_core::estimators::Method;
 use explain_core::estimators::lime::{self, LimeParams, Selection};
-use explain_core::explainer::{self, Attributions, FileRef, ProgressSink, Settings, TargetSpec};
-use explain_core::features::{FeatureMap, FeatureSpec};
-use explain_core::masker::{Baseline, BaselineSpec};
-use explain_core::model::{Model, ModelInfo, ModelOptions, inspect};
-use explain_core::provenance::sha256_file;
-use explain_core::{Result, data, output};
+use explain_core::explainer::{self, Attributions, ProgressSink, Settings, TargetSpec};
+use explain_core::features::FeatureSpec;
+use explain_core::masker::BaselineSpec;
+use explain_core::model::{Held, Model, ModelInfo, ModelOptions, Reduce, inspect};
+use explain_core::{Result, figures, image, inputs, output};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -49,21 +49,31 @@ struct Common {
     /// The ONNX model file.
     #[arg(long)]
     model: PathBuf,
-    /// Rows to explain: .npy (float32, [n, ...]) or .csv (one row per line, optional header).
+    /// What to explain: .npy (float32, [n, ...]) or .csv rows, .png/.jpg images, or .wav clips.
     #[arg(long, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
-    /// How a row splits into features: `tabular` (one per element) or `map:FILE.json`.
+    /// Features: tabular, map:FILE.json, grid:RxC, slic:N[:compactness], segments:N, spectro:TxF.
     #[arg(long, default_value = "tabular")]
     features: String,
-    /// Background rows (.npy or .csv) averaged over for switched-off features.
-    #[arg(long)]
-    background: Option<PathBuf>,
-    /// A single baseline instead: zero, mean, or a number. Default zero without --background.
+    /// Background rows, images or clips, averaged over for switched-off features.
+    #[arg(long, num_args = 1..)]
+    background: Vec<PathBuf>,
+    /// A single baseline instead: zero, mean, a number, blur[:sigma] (images), silence or
+    /// noise[:level] (audio). Default: zero for tensors, mean colour for images, silence for audio.
     #[arg(long)]
     baseline: Option<String>,
     /// Output index to explain, `top` (each row's top class) or `auto` (the first row's top class).
     #[arg(long, default_value = "auto")]
     target: String,
+    /// The model output to explain, by name (default: the first).
+    #[arg(long)]
+    output: Option<String>,
+    /// Reduce a spatial output (e.g. a detector's heatmap) to one score: max or mean.
+    #[arg(long, value_parser = ["max", "mean"])]
+    reduce: Option<String>,
+    /// Hold another model input constant: NAME=zeros or NAME=FILE.npy (repeatable).
+    #[arg(long)]
+    hold: Vec<String>,
     /// Seed for every random choice; same seed, same bytes.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -76,12 +86,56 @@ struct Common {
     /// Scale of the attributions: identity or logit (log-odds).
     #[arg(long, default_value = "identity", value_parser = ["identity", "logit"])]
     link: String,
+    #[command(flatten)]
+    image: ImageArgs,
+    #[command(flatten)]
+    audio: AudioArgs,
     /// Where to write the attribution JSON.
     #[arg(long)]
     out: PathBuf,
+    /// Also write plots (PNG and SVG) into this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// No progress bar and no summary.
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Image preprocessing (value = (pixel * scale - mean) / std)")]
+struct ImageArgs {
+    /// Image size WxH the model takes (checked against the model; default: the model's).
+    #[arg(long)]
+    image_size: Option<String>,
+    /// Tensor layout: nchw or nhwc.
+    #[arg(long, default_value = "nchw", value_parser = ["nchw", "nhwc"])]
+    layout: String,
+    /// Channel order: rgb, bgr or gray.
+    #[arg(long, default_value = "rgb", value_parser = ["rgb", "bgr", "gray"])]
+    channels: String,
+    /// Pixel scale, e.g. 1/255 (default) or 1.
+    #[arg(long, default_value = "1/255")]
+    scale: String,
+    /// Per-channel mean(s) subtracted after scaling, e.g. 0.485,0.456,0.406.
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    mean: String,
+    /// Per-channel standard deviation(s) divided by, e.g. 0.229,0.224,0.225.
+    #[arg(long, default_value = "1")]
+    std: String,
+}
+
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Audio")]
+struct AudioArgs {
+    /// Sample rate the model expects (required for .wav inputs).
+    #[arg(long)]
+    sample_rate: Option<u32>,
+    /// Channel to read from multi-channel WAV files (0-based; default the first).
+    #[arg(long)]
+    channel: Option<usize>,
+    /// Resample clips whose rate differs from --sample-rate instead of failing.
+    #[arg(long)]
+    resample: bool,
 }
 
 #[derive(Args, Debug)]
@@ -197,8 +251,7 @@ fn attribute(
     lime: Option<LimeParams>,
 ) -> Result<()> {
     output::check_writable(&c.out)?;
-    let spec = FeatureSpec::parse(&c.features)?;
-    let baseline_spec = c.baseline.as_deref().map(BaselineSpec::parse).transpose()?;
+    let features = FeatureSpec::parse(&c.features)?;
     let settings = Settings {
         method,
         samples,
@@ -206,64 +259,69 @@ fn attribute(
         target: TargetSpec::parse(&c.target)?,
         link: Link::parse(&c.link)?,
         batch_size: c.batch_size,
-        features: spec.to_string(),
+        features: features.to_string(),
         lime,
     };
-    let model = Model::load(&c.model, &ModelOptions::default())?;
-    let mut inputs = Vec::new();
-    let mut files = Vec::new();
-    for path in &c.input {
-        let rows = data::read_rows(path, &model.row_shape, "input")?;
-        files.push(FileRef {
-            path: path.display().to_string(),
-            sha256: sha256_file(path)?,
-            rows: Some(rows.n),
-        });
-        inputs.push(rows);
-    }
-    let background = c
-        .background
-        .as_deref()
-        .map(|p| data::read_rows(p, &model.row_shape, "background"))
-        .transpose()?;
-    let background_ref = match (&c.background, &background) {
-        (Some(p), Some(rows)) => Some(FileRef {
-            path: p.display().to_string(),
-            sha256: sha256_file(p)?,
-            rows: Some(rows.n),
+    let request = inputs::Request {
+        inputs: c.input.clone(),
+        features,
+        background: c.background.clone(),
+        baseline: c.baseline.as_deref().map(BaselineSpec::parse).transpose()?,
+        image: image::Preprocess {
+            size: c
+                .image
+                .image_size
+                .as_deref()
+                .map(image::parse_size)
+                .transpose()?,
+            layout: if c.image.layout == "nhwc" {
+                image::Layout::Nhwc
+            } else {
+                image::Layout::Nchw
+            },
+            channels: match c.image.channels.as_str() {
+                "bgr" => image::ChannelOrder::Bgr,
+                "gray" => image::ChannelOrder::Gray,
+                _ => image::ChannelOrder::Rgb,
+            },
+            scale: image::parse_scale(&c.image.scale)?,
+            mean: image::parse_list(&c.image.mean, "--mean")?,
+            std: image::parse_list(&c.image.std, "--std")?,
+        },
+        audio: c.audio.sample_rate.map(|sample_rate| AudioPreprocess {
+            sample_rate,
+            channel: c.audio.channel,
+            resample: c.audio.resample,
         }),
-        _ => None,
+        seed: c.seed,
     };
-    let features = match &spec {
-        FeatureSpec::Tabular => FeatureMap::tabular(
-            &model.row_shape,
-            &model.input.name,
-            inputs[0].names.as_deref(),
-        ),
-        FeatureSpec::Map(file) => FeatureMap::from_json_file(file.as_ref(), model.row_len())?,
+    let options = ModelOptions {
+        input: None,
+        output: c.output.clone(),
+        held: c
+            .hold
+            .iter()
+            .map(|h| Held::parse_arg(h))
+            .collect::<Result<_>>()?,
+        reduce: c.reduce.as_deref().map(Reduce::parse).transpose()?,
     };
-    let refs: Vec<&data::Rows> = inputs.iter().collect();
-    let baseline = Baseline::resolve(
-        background.as_ref(),
-        baseline_spec.as_ref(),
-        &refs,
-        model.row_len(),
-    )?;
+    let model = Model::load(&c.model, &options)?;
+    let prepared = inputs::prepare(&model, &request)?;
     let bar = Bar::new(c.quiet);
     let doc = explainer::with_threads(c.threads, || {
         explainer::explain(
             &model,
-            &inputs,
-            files,
-            &features,
-            &baseline,
-            background_ref,
+            &prepared.instances,
+            prepared.sources.clone(),
             &settings,
             &bar,
         )
     })??;
     bar.finish();
     output::write_json(&c.out, &doc)?;
+    if let Some(dir) = &c.plot {
+        figures::write_explanation_plots(dir, &doc, &prepared.views)?;
+    }
     if !c.quiet {
         emit(&summarise(&doc, &c.out));
     }
@@ -276,11 +334,11 @@ fn summarise(doc: &Attributions, out: &std::path::Path) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} explanation{} ({}, {} features, seed {}) written to {}",
+        "{} explanation{} ({}, {}, seed {}) written to {}",
         doc.explanations.len(),
         if doc.explanations.len() == 1 { "" } else { "s" },
         doc.method.name(),
-        doc.params.num_features,
+        doc.params.features,
         doc.params.seed,
         out.display()
     );

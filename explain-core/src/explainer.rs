@@ -2,7 +2,6 @@
 //! estimator through the engine, and assemble the attribution document
 //! (`explain.attributions/1`) with everything needed to reproduce it.
 
-use crate::data::Rows;
 use crate::engine::{Engine, Link, Progress};
 use crate::estimators::lime::{LimeParams, Surrogate};
 use crate::estimators::{self, Estimate, Method};
@@ -13,6 +12,7 @@ use crate::provenance::{Tool, sha256_f32};
 use crate::sampling::StreamKey;
 use crate::{Error, Result, bad_input};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The schema id written into attribution files.
 pub const SCHEMA: &str = "explain.attributions/1";
@@ -51,6 +51,41 @@ impl std::fmt::Display for TargetSpec {
             TargetSpec::Top => write!(f, "top"),
             TargetSpec::Index(i) => write!(f, "{i}"),
         }
+    }
+}
+
+/// One row to explain, with its own feature map and baseline (image segments and blurred
+/// baselines differ from image to image; tabular rows share theirs).
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// How the row is named in the output (`file`, `file#row`, `clip.wav@0.036s`).
+    pub name: String,
+    /// The row as the model sees it (after any preprocessing).
+    pub x: Vec<f32>,
+    pub features: Arc<FeatureMap>,
+    pub baseline: Arc<Baseline>,
+}
+
+impl Instance {
+    /// One instance per row of `rows`, sharing a feature map and a baseline. Rows are named
+    /// `file` for a one-row file, else `file#row`.
+    pub fn from_rows(
+        rows: &crate::data::Rows,
+        features: Arc<FeatureMap>,
+        baseline: Arc<Baseline>,
+    ) -> Vec<Instance> {
+        (0..rows.n)
+            .map(|i| Instance {
+                name: if rows.n == 1 {
+                    rows.path.clone()
+                } else {
+                    format!("{}#{i}", rows.path)
+                },
+                x: rows.row(i).to_vec(),
+                features: features.clone(),
+                baseline: baseline.clone(),
+            })
+            .collect()
     }
 }
 
@@ -97,7 +132,6 @@ pub struct Params {
     pub samples: usize,
     pub seed: u64,
     pub features: String,
-    pub num_features: usize,
     pub baseline: String,
     pub link: Link,
     pub target: String,
@@ -143,8 +177,10 @@ pub struct Attributions {
     pub method: Method,
     pub params: Params,
     pub inputs: Vec<FileRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub background: Vec<FileRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<FileRef>,
+    pub preprocessing: Option<serde_json::Value>,
     pub explanations: Vec<Explanation>,
 }
 
@@ -176,24 +212,42 @@ pub fn planned_coalitions(method: Method, m: usize, samples: usize) -> u64 {
     }) as u64
 }
 
-/// Explains every row of `inputs` and returns the attribution document.
-///
-/// `files` are the input files' references (path, SHA-256) in the same order as `inputs`;
-/// `background` the background file's, if any. Progress is reported per coalition.
-#[allow(clippy::too_many_arguments)]
+/// Files and settings recorded beside the explanations.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The input files (path, SHA-256, rows).
+    pub inputs: Vec<FileRef>,
+    /// The background file(s), if any.
+    pub background: Vec<FileRef>,
+    /// How the inputs were turned into model rows (image or audio preprocessing).
+    pub preprocessing: Option<serde_json::Value>,
+}
+
+/// Explains every instance and returns the attribution document. Progress is reported per
+/// coalition.
 pub fn explain(
     model: &Model,
-    inputs: &[Rows],
-    files: Vec<FileRef>,
-    features: &FeatureMap,
-    baseline: &Baseline,
-    background: Option<FileRef>,
+    instances: &[Instance],
+    sources: Sources,
     settings: &Settings,
     progress: &dyn ProgressSink,
 ) -> Result<Attributions> {
-    let m = features.len();
-    if settings.method == Method::Exact {
-        estimators::exact::check_size(m)?;
+    let Some(first) = instances.first() else {
+        bad_input!("there is nothing to explain: no input rows");
+    };
+    for inst in instances {
+        if inst.x.len() != model.row_len() || inst.features.ids.len() != inst.x.len() {
+            bad_input!(
+                "{}: {} values and {} feature ids for a model row of {} values",
+                inst.name,
+                inst.x.len(),
+                inst.features.ids.len(),
+                model.row_len()
+            );
+        }
+        if settings.method == Method::Exact {
+            estimators::exact::check_size(inst.features.len())?;
+        }
     }
     if settings.batch_size == 0 {
         bad_input!("--batch-size must be at least 1");
@@ -201,67 +255,63 @@ pub fn explain(
     if settings.samples == Some(0) {
         bad_input!("--samples must be at least 1");
     }
-    let samples = resolved_samples(settings.method, m, settings.samples);
-    let total_rows: usize = inputs.iter().map(|r| r.n).sum();
-    progress.begin(planned_coalitions(settings.method, m, samples) * total_rows as u64);
-    let first_target = resolve_target(model, inputs[0].row(0), settings.target, None)?;
-    let mut explanations = Vec::with_capacity(total_rows);
-    for rows in inputs {
-        for i in 0..rows.n {
-            let x = rows.row(i);
-            let target = resolve_target(model, x, settings.target, Some(first_target))?;
-            let input_sha256 = sha256_f32(x);
-            let key = StreamKey::derive(
-                settings.seed,
-                &model.info.sha256,
-                &input_sha256,
-                target,
-                settings.method.name(),
-            );
-            let masker = Masker::new(features, x, baseline);
-            let engine = Engine::new(
-                model,
-                &masker,
-                target,
-                settings.link,
-                settings.batch_size,
-                progress.as_progress(),
-            );
-            let est: Estimate = match settings.method {
-                Method::Exact => estimators::exact::exact(&engine)?,
-                Method::Kernel => estimators::kernel::kernel(&engine, samples, &key)?,
-                Method::Permutation => {
-                    estimators::permutation::permutation(&engine, samples, &key)?
-                }
-                Method::Lime => {
-                    let mut params = settings.lime.unwrap_or(LimeParams {
-                        samples,
-                        kernel_width: estimators::lime::DEFAULT_KERNEL_WIDTH,
-                        num_features: None,
-                        selection: estimators::lime::Selection::Auto,
-                    });
-                    params.samples = samples;
-                    estimators::lime::lime(&engine, &params, &key)?
-                }
-            };
-            explanations.push(Explanation {
-                input: if rows.n == 1 {
-                    rows.path.clone()
-                } else {
-                    format!("{}#{i}", rows.path)
-                },
-                input_sha256,
-                target,
-                prediction: est.prediction,
-                base_value: est.base_value,
-                feature_names: features.names.clone(),
-                values: est.values,
-                std_errors: est.std_errors,
-                model_evals: est.coalitions,
-                model_rows: engine.rows_run(),
-                surrogate: est.surrogate,
-            });
-        }
+    let samples_for =
+        |inst: &Instance| resolved_samples(settings.method, inst.features.len(), settings.samples);
+    let planned = instances
+        .iter()
+        .map(|inst| planned_coalitions(settings.method, inst.features.len(), samples_for(inst)))
+        .sum();
+    progress.begin(planned);
+    let first_target = resolve_target(model, &first.x, settings.target, None)?;
+    let mut explanations = Vec::with_capacity(instances.len());
+    for inst in instances {
+        let samples = samples_for(inst);
+        let target = resolve_target(model, &inst.x, settings.target, Some(first_target))?;
+        let input_sha256 = sha256_f32(&inst.x);
+        let key = StreamKey::derive(
+            settings.seed,
+            &model.info.sha256,
+            &input_sha256,
+            target,
+            settings.method.name(),
+        );
+        let masker = Masker::new(&inst.features, &inst.x, &inst.baseline);
+        let engine = Engine::new(
+            model,
+            &masker,
+            target,
+            settings.link,
+            settings.batch_size,
+            progress.as_progress(),
+        );
+        let est: Estimate = match settings.method {
+            Method::Exact => estimators::exact::exact(&engine)?,
+            Method::Kernel => estimators::kernel::kernel(&engine, samples, &key)?,
+            Method::Permutation => estimators::permutation::permutation(&engine, samples, &key)?,
+            Method::Lime => {
+                let mut params = settings.lime.unwrap_or(LimeParams {
+                    samples,
+                    kernel_width: estimators::lime::DEFAULT_KERNEL_WIDTH,
+                    num_features: None,
+                    selection: estimators::lime::Selection::Auto,
+                });
+                params.samples = samples;
+                estimators::lime::lime(&engine, &params, &key)?
+            }
+        };
+        explanations.push(Explanation {
+            input: inst.name.clone(),
+            input_sha256,
+            target,
+            prediction: est.prediction,
+            base_value: est.base_value,
+            feature_names: inst.features.names.clone(),
+            values: est.values,
+            std_errors: est.std_errors,
+            model_evals: est.coalitions,
+            model_rows: engine.rows_run(),
+            surrogate: est.surrogate,
+        });
     }
     let lime = settings.lime.filter(|_| settings.method == Method::Lime);
     Ok(Attributions {
@@ -277,20 +327,20 @@ pub fn explain(
         },
         method: settings.method,
         params: Params {
-            samples,
+            samples: samples_for(first),
             seed: settings.seed,
             features: settings.features.clone(),
-            num_features: m,
-            baseline: baseline.description.clone(),
+            baseline: first.baseline.description.clone(),
             link: settings.link,
             target: settings.target.to_string(),
             batch_size: settings.batch_size,
             kernel_width: lime.map(|l| l.kernel_width),
-            surrogate_features: lime.map(|l| l.num_features.unwrap_or(m).min(m)),
+            surrogate_features: lime.and_then(|l| l.num_features),
             feature_selection: lime.map(|l| l.selection),
         },
-        inputs: files,
-        background,
+        inputs: sources.inputs,
+        background: sources.background,
+        preprocessing: sources.preprocessing,
         explanations,
     })
 }

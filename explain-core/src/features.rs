@@ -15,26 +15,65 @@ pub enum FeatureSpec {
     /// Groups of elements read from a JSON file `{"names": [...], "ids": [...]}`, with one
     /// feature id (0..M) per element of the row.
     Map(String),
+    /// Images: a `rows × cols` grid of cells (row-major ids), shared across channels.
+    Grid { rows: usize, cols: usize },
+    /// Images: SLIC superpixels (about `n`, with this compactness), shared across channels.
+    Slic { n: usize, compactness: f64 },
+    /// Audio: `n` equal time segments of the window.
+    Segments(usize),
+    /// Spectrogram-like inputs: `t × f` patches over the last two axes of the row.
+    Spectro { t: usize, f: usize },
 }
 
 impl FeatureSpec {
-    /// Parses `tabular` or `map:FILE.json`.
+    /// Parses `tabular`, `map:FILE.json`, `grid:RxC`, `slic:N[:compactness]`, `segments:N` or
+    /// `spectro:TxF`.
     ///
     /// ```
     /// use explain_core::features::FeatureSpec;
     /// assert_eq!(FeatureSpec::parse("tabular").unwrap(), FeatureSpec::Tabular);
+    /// assert_eq!(FeatureSpec::parse("grid:8x6").unwrap(), FeatureSpec::Grid { rows: 8, cols: 6 });
+    /// assert_eq!(FeatureSpec::parse("slic:50").unwrap(), FeatureSpec::Slic { n: 50, compactness: 10.0 });
     /// assert!(FeatureSpec::parse("hexagons:7").is_err());
     /// ```
     pub fn parse(spec: &str) -> Result<FeatureSpec> {
+        let unknown = || {
+            Error::Input(format!(
+                "unknown feature spec '{spec}': expected tabular, map:FILE.json, grid:RxC, slic:N[:compactness], segments:N or spectro:TxF"
+            ))
+        };
+        let pair = |v: &str| -> Result<(usize, usize)> {
+            let (a, b) = v.split_once('x').ok_or_else(unknown)?;
+            match (a.parse::<usize>(), b.parse::<usize>()) {
+                (Ok(a), Ok(b)) if a > 0 && b > 0 => Ok((a, b)),
+                _ => Err(unknown()),
+            }
+        };
+        let count = |v: &str| -> Result<usize> {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(unknown)
+        };
         match spec.split_once(':') {
             None if spec == "tabular" => Ok(FeatureSpec::Tabular),
             Some(("map", file)) if !file.is_empty() => Ok(FeatureSpec::Map(file.into())),
-            Some((kind @ ("grid" | "slic" | "segments" | "spectro"), _)) => bad_input!(
-                "feature spec '{spec}': '{kind}' features need an image or audio input, which this version does not read yet; for tensor inputs use 'tabular' or 'map:FILE.json'"
-            ),
-            _ => bad_input!(
-                "unknown feature spec '{spec}': expected 'tabular' (one feature per element) or 'map:FILE.json' (named groups of elements)"
-            ),
+            Some(("grid", v)) => pair(v).map(|(rows, cols)| FeatureSpec::Grid { rows, cols }),
+            Some(("spectro", v)) => pair(v).map(|(t, f)| FeatureSpec::Spectro { t, f }),
+            Some(("segments", v)) => count(v).map(FeatureSpec::Segments),
+            Some(("slic", v)) => {
+                let (n, m) = v.split_once(':').unwrap_or((v, "10"));
+                let compactness = m
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|m| *m > 0.0 && m.is_finite())
+                    .ok_or_else(unknown)?;
+                Ok(FeatureSpec::Slic {
+                    n: count(n)?,
+                    compactness,
+                })
+            }
+            _ => Err(unknown()),
         }
     }
 }
@@ -44,6 +83,10 @@ impl std::fmt::Display for FeatureSpec {
         match self {
             FeatureSpec::Tabular => write!(f, "tabular"),
             FeatureSpec::Map(p) => write!(f, "map:{p}"),
+            FeatureSpec::Grid { rows, cols } => write!(f, "grid:{rows}x{cols}"),
+            FeatureSpec::Slic { n, compactness } => write!(f, "slic:{n}:{compactness}"),
+            FeatureSpec::Segments(n) => write!(f, "segments:{n}"),
+            FeatureSpec::Spectro { t, f: fr } => write!(f, "spectro:{t}x{fr}"),
         }
     }
 }
@@ -125,6 +168,42 @@ impl FeatureMap {
         }
         FeatureMap::new(file.ids, file.names)
             .map_err(|e| Error::Input(format!("feature map {}: {e}", path.display())))
+    }
+
+    /// `t × f` patches over the last two axes of a row of shape `row_shape` (shared over any
+    /// leading axes), ids row-major over (time patch, frequency patch).
+    pub fn patches(row_shape: &[usize], t: usize, f: usize) -> Result<FeatureMap> {
+        let Some(&[rows, cols]) = row_shape.get(row_shape.len().saturating_sub(2)..) else {
+            bad_input!(
+                "spectro:{t}x{f} needs an input with at least two axes; the model row has shape {row_shape:?}"
+            );
+        };
+        if row_shape.len() < 2 || t > rows || f > cols {
+            bad_input!("spectro:{t}x{f} does not fit a {rows}x{cols} time-frequency input");
+        }
+        let plane = rows * cols;
+        let lead: usize = row_shape[..row_shape.len() - 2].iter().product();
+        let mut ids = Vec::with_capacity(lead * plane);
+        for _ in 0..lead {
+            for r in 0..rows {
+                for c in 0..cols {
+                    ids.push(((r * t / rows) * f + c * f / cols) as u32);
+                }
+            }
+        }
+        let names = (0..t * f)
+            .map(|k| {
+                let (a, b) = (k / f, k % f);
+                format!(
+                    "t{}-{} f{}-{}",
+                    a * rows / t,
+                    (a + 1) * rows / t,
+                    b * cols / f,
+                    (b + 1) * cols / f
+                )
+            })
+            .collect();
+        FeatureMap::new(ids, names)
     }
 
     /// Number of features `M`.

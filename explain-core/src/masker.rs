@@ -9,36 +9,61 @@ use crate::data::Rows;
 use crate::features::FeatureMap;
 use crate::{Result, bad_input};
 
-/// `--baseline`: a constant replacement for switched-off features.
+/// `--baseline`: what switched-off features are replaced with, when there is no background.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BaselineSpec {
-    /// All zeros.
+    /// All zeros (`zero`; `silence` for audio).
     Zero,
-    /// The per-element mean of the background rows if given, else of the explained rows.
+    /// Tensors: the per-element mean of the background rows if given, else of the explained
+    /// rows. Images: the image's per-channel mean colour.
     Mean,
     /// Every element set to this value.
     Constant(f32),
+    /// Images: the image blurred with a Gaussian of this sigma (pixels).
+    Blur(f32),
+    /// Audio: Gaussian noise of this standard deviation, seeded per explained row.
+    Noise(f32),
 }
 
 impl BaselineSpec {
-    /// Parses `zero`, `mean` or a number.
+    /// Parses `zero`, `silence`, `mean`, `blur[:sigma]`, `noise[:level]` or a number.
     ///
     /// ```
     /// use explain_core::masker::BaselineSpec;
     /// assert_eq!(BaselineSpec::parse("0.5").unwrap(), BaselineSpec::Constant(0.5));
+    /// assert_eq!(BaselineSpec::parse("blur:3").unwrap(), BaselineSpec::Blur(3.0));
     /// assert!(BaselineSpec::parse("purple").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<BaselineSpec> {
-        match s {
-            "zero" | "zeros" => Ok(BaselineSpec::Zero),
-            "mean" => Ok(BaselineSpec::Mean),
+        let (kind, arg) = s.split_once(':').map_or((s, None), |(k, a)| (k, Some(a)));
+        let level = |default: f32| -> Result<f32> {
+            match arg {
+                None => Ok(default),
+                Some(a) => match a.parse::<f32>() {
+                    Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+                    _ => bad_input!("baseline '{s}': '{a}' is not a positive number"),
+                },
+            }
+        };
+        match kind {
+            "zero" | "zeros" | "silence" if arg.is_none() => Ok(BaselineSpec::Zero),
+            "mean" if arg.is_none() => Ok(BaselineSpec::Mean),
+            "blur" => Ok(BaselineSpec::Blur(level(DEFAULT_BLUR_SIGMA)?)),
+            "noise" => Ok(BaselineSpec::Noise(level(DEFAULT_NOISE_LEVEL)?)),
             _ => match s.parse::<f32>() {
                 Ok(v) if v.is_finite() => Ok(BaselineSpec::Constant(v)),
-                _ => bad_input!("unknown baseline '{s}': expected zero, mean or a number"),
+                _ => bad_input!(
+                    "unknown baseline '{s}': expected zero, mean, a number, blur[:sigma] (images), silence or noise[:level] (audio)"
+                ),
             },
         }
     }
 }
+
+/// Default Gaussian sigma of `blur`, in pixels.
+pub const DEFAULT_BLUR_SIGMA: f32 = 5.0;
+/// Default standard deviation of `noise` (audio samples in [-1, 1]).
+pub const DEFAULT_NOISE_LEVEL: f32 = 0.01;
 
 /// The baseline rows actually used, and how they were chosen (recorded in artifacts).
 #[derive(Debug, Clone)]
@@ -94,6 +119,10 @@ impl Baseline {
                 k: 1,
                 description: "mean of inputs".into(),
             },
+            (None, Some(s @ (BaselineSpec::Blur(_) | BaselineSpec::Noise(_)))) => bad_input!(
+                "baseline {} applies to image or audio inputs, not to tensor rows",
+                describe(s)
+            ),
             (None, spec) => {
                 let spec = spec.cloned().unwrap_or(BaselineSpec::Zero);
                 let v = if let BaselineSpec::Constant(v) = spec {
@@ -111,11 +140,14 @@ impl Baseline {
     }
 }
 
-fn describe(spec: &BaselineSpec) -> String {
+/// How a baseline spec is recorded in artifacts.
+pub fn describe(spec: &BaselineSpec) -> String {
     match spec {
         BaselineSpec::Zero => "zero".into(),
         BaselineSpec::Mean => "mean".into(),
         BaselineSpec::Constant(v) => format!("constant {v}"),
+        BaselineSpec::Blur(s) => format!("blur sigma {s}"),
+        BaselineSpec::Noise(l) => format!("noise level {l}"),
     }
 }
 

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tract_onnx::pb;
+use tract_onnx::prelude::tract_ndarray::ArrayD;
 use tract_onnx::prelude::*;
 
 /// One dimension of a declared tensor shape.
@@ -199,7 +200,62 @@ pub struct ModelOptions {
     /// The output to read by name; the first output when `None`.
     pub output: Option<String>,
     /// Constant values for the model's other inputs, by name (held fixed for every row).
-    pub held: Vec<(String, tract_onnx::prelude::tract_ndarray::ArrayD<f32>)>,
+    pub held: Vec<(String, Held)>,
+    /// Reduce each output row to one value (a detector's heatmap to a score).
+    pub reduce: Option<Reduce>,
+}
+
+/// A constant for an input that is not explained (e.g. a recurrent state).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Held {
+    /// Zeros of the input's declared shape (which must be fixed).
+    Zeros,
+    /// These values (float32), shaped as the model declares.
+    Value(ArrayD<f32>),
+}
+
+impl Held {
+    /// Parses `NAME=zeros` or `NAME=FILE.npy` (a float32 array).
+    pub fn parse_arg(arg: &str) -> Result<(String, Held)> {
+        let Some((name, value)) = arg.split_once('=') else {
+            bad_input!("--hold '{arg}': expected NAME=zeros or NAME=FILE.npy");
+        };
+        if value == "zeros" {
+            return Ok((name.to_string(), Held::Zeros));
+        }
+        let path = Path::new(value);
+        let file = std::fs::File::open(path).map_err(|e| {
+            Error::Input(format!(
+                "--hold {name}: cannot read {}: {e}",
+                path.display()
+            ))
+        })?;
+        let array = ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| {
+            Error::Input(format!(
+                "--hold {name}: {} is not a float32 .npy array: {e}",
+                path.display()
+            ))
+        })?;
+        Ok((name.to_string(), Held::Value(array)))
+    }
+}
+
+/// How `--reduce` turns an output row into one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reduce {
+    Max,
+    Mean,
+}
+
+impl Reduce {
+    pub fn parse(s: &str) -> Result<Reduce> {
+        match s {
+            "max" => Ok(Reduce::Max),
+            "mean" => Ok(Reduce::Mean),
+            _ => bad_input!("unknown reduction '{s}': expected max or mean"),
+        }
+    }
 }
 
 /// An inference engine that can run the explained input on a batch of rows.
@@ -225,6 +281,8 @@ pub struct Model {
     /// Shape of one row of the explained input (the declared shape without its batch axis).
     pub row_shape: Vec<usize>,
     pub batch: Batch,
+    /// Reduction applied to each output row, if any.
+    pub reduce: Option<Reduce>,
     backend: Box<dyn Backend>,
 }
 
@@ -292,7 +350,8 @@ impl Model {
                 );
             }
         }
-        let backend = TractBackend::new(&proto, &input, &batch, &row_shape, output_ix, options)
+        let held = resolve_held(&info, &options.held, path)?;
+        let backend = TractBackend::new(&proto, &input, &batch, &row_shape, output_ix, &held)
             .map_err(|e| {
                 Error::Input(format!(
                     "cannot load model {} with tract: {e:#}",
@@ -305,6 +364,7 @@ impl Model {
             output,
             row_shape,
             batch,
+            reduce: options.reduce,
             backend: Box::new(backend),
         })
     }
@@ -352,7 +412,7 @@ impl Model {
                 out
             }
         };
-        if rows > 0 && (out.is_empty() || out.len() % rows != 0) {
+        if rows > 0 && (out.is_empty() || !out.len().is_multiple_of(rows)) {
             return Err(Error::Model(format!(
                 "output '{}' of model {} has {} values for a batch of {rows} rows; explain needs an output with one row per input row",
                 self.output.name,
@@ -360,8 +420,66 @@ impl Model {
                 out.len()
             )));
         }
-        Ok(out)
+        Ok(match self.reduce {
+            None => out,
+            Some(reduce) => {
+                let k = out.len() / rows.max(1);
+                out.chunks_exact(k)
+                    .map(|row| match reduce {
+                        Reduce::Max => row.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+                        Reduce::Mean => {
+                            (row.iter().map(|v| *v as f64).sum::<f64>() / k as f64) as f32
+                        }
+                    })
+                    .collect()
+            }
+        })
     }
+}
+
+/// Turns `--hold` values into arrays of the shapes the model declares.
+fn resolve_held(
+    info: &ModelInfo,
+    held: &[(String, Held)],
+    path: &Path,
+) -> Result<Vec<(String, ArrayD<f32>)>> {
+    let mut out = Vec::with_capacity(held.len());
+    for (name, value) in held {
+        let Some(decl) = info.inputs.iter().find(|i| &i.name == name) else {
+            continue; // reported by the caller
+        };
+        let fixed: Option<Vec<usize>> = decl
+            .shape
+            .iter()
+            .map(|d| match d {
+                Dim::Fixed(n) => Some(*n as usize),
+                Dim::Symbolic(_) => None,
+            })
+            .collect();
+        let array = match (value, fixed) {
+            (Held::Zeros, Some(shape)) => ArrayD::zeros(shape),
+            (Held::Zeros, None) => bad_input!(
+                "cannot hold '{name}' at zeros: model {} declares its shape as {}, which is not fixed; give the value as a .npy file",
+                path.display(),
+                decl.shape_string()
+            ),
+            (Held::Value(a), Some(shape)) if a.shape() != shape.as_slice() => bad_input!(
+                "--hold {name}: the array has shape {}, but model {} declares {}",
+                shape_string(a.shape()),
+                path.display(),
+                decl.shape_string()
+            ),
+            (Held::Value(a), _) => a.clone(),
+        };
+        if decl.dtype != "float32" {
+            bad_input!(
+                "cannot hold '{name}': it has element type {} and explain holds float32 inputs only",
+                decl.dtype
+            );
+        }
+        out.push((name.clone(), array));
+    }
+    Ok(out)
 }
 
 fn names(ts: &[TensorInfo]) -> String {
@@ -442,7 +560,7 @@ impl TractBackend {
         batch: &Batch,
         row_shape: &[usize],
         output_ix: usize,
-        options: &ModelOptions,
+        held: &[(String, ArrayD<f32>)],
     ) -> TractResult<TractBackend> {
         let mut model = tract_onnx::onnx()
             .with_ignore_output_shapes(true)
@@ -468,8 +586,7 @@ impl TractBackend {
                 explained = ix;
                 inputs.push(None);
             } else {
-                let (_, value) = options
-                    .held
+                let (_, value) = held
                     .iter()
                     .find(|(n, _)| n == &name)
                     .ok_or_else(|| TractError::msg(format!("no value held for input '{name}'")))?;

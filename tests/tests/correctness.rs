@@ -4,11 +4,14 @@
 use explain_core::data::{Rows, read_rows};
 use explain_core::engine::Link;
 use explain_core::estimators::Method;
-use explain_core::explainer::{self, Attributions, Settings, Silent, TargetSpec};
+use explain_core::explainer::{
+    self, Attributions, Instance, Settings, Silent, Sources, TargetSpec,
+};
 use explain_core::features::FeatureMap;
 use explain_core::masker::{Baseline, BaselineSpec};
 use explain_core::model::{Model, ModelOptions};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -54,20 +57,15 @@ fn settings(
 }
 
 fn run(c: &Case, baseline: Option<&BaselineSpec>, s: &Settings) -> Attributions {
-    let features = FeatureMap::tabular(&c.model.row_shape, &c.model.input.name, None);
+    let features = Arc::new(FeatureMap::tabular(
+        &c.model.row_shape,
+        &c.model.input.name,
+        None,
+    ));
     let base =
         Baseline::resolve(c.background.as_ref(), baseline, &[&c.x], c.model.row_len()).unwrap();
-    explainer::explain(
-        &c.model,
-        std::slice::from_ref(&c.x),
-        vec![],
-        &features,
-        &base,
-        None,
-        s,
-        &Silent,
-    )
-    .unwrap()
+    let instances = Instance::from_rows(&c.x, features, Arc::new(base));
+    explainer::explain(&c.model, &instances, Sources::default(), s, &Silent).unwrap()
 }
 
 fn json(path: &str) -> serde_json::Value {

@@ -1,0 +1,372 @@
+//! Images and audio: closed-form attributions for models linear in pixels / samples, the
+//! sample models end to end, and bad media input.
+
+use explain_core::audio::AudioPreprocess;
+use explain_core::engine::Link;
+use explain_core::estimators::Method;
+use explain_core::explainer::{self, Attributions, Settings, Silent, TargetSpec};
+use explain_core::features::FeatureSpec;
+use explain_core::image::Preprocess;
+use explain_core::inputs::{self, Request};
+use explain_core::masker::BaselineSpec;
+use explain_core::model::{Model, ModelOptions};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(name)
+}
+
+fn sample(path: &str) -> String {
+    format!("{}/../models-sample/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn floats(file: &str, key: &str) -> Vec<f64> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data(file)).unwrap()).unwrap();
+    v[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn request(input: &str, features: FeatureSpec, baseline: Option<BaselineSpec>) -> Request {
+    Request {
+        inputs: vec![data(input)],
+        features,
+        background: vec![],
+        baseline,
+        image: Preprocess::default(),
+        audio: Some(AudioPreprocess {
+            sample_rate: 16000,
+            channel: None,
+            resample: false,
+        }),
+        seed: 0,
+    }
+}
+
+fn settings(method: Method) -> Settings {
+    Settings {
+        method,
+        samples: Some(500),
+        seed: 0,
+        target: TargetSpec::Index(0),
+        link: Link::Identity,
+        batch_size: 64,
+        features: String::new(),
+        lime: None,
+    }
+}
+
+fn explain(model: &Model, req: &Request, method: Method) -> (Attributions, inputs::Prepared) {
+    let prepared = inputs::prepare(model, req).unwrap();
+    let doc = explainer::explain(
+        model,
+        &prepared.instances,
+        prepared.sources.clone(),
+        &settings(method),
+        &Silent,
+    )
+    .unwrap();
+    (doc, prepared)
+}
+
+#[test]
+fn image_grid_attributions_of_a_pixel_linear_model_are_the_cell_sums() {
+    // y = Σ w·x over a [3, 8, 6] NCHW tensor; with a zero baseline a cell's Shapley value is
+    // Σ over its pixels and channels of w·x.
+    let model = Model::load(&data("linear_image.onnx"), &ModelOptions::default()).unwrap();
+    let w = floats("linear_image.json", "w_nchw");
+    let req = request(
+        "linear_image.png",
+        FeatureSpec::Grid { rows: 2, cols: 3 },
+        Some(BaselineSpec::Zero),
+    );
+    for method in [Method::Exact, Method::Kernel, Method::Permutation] {
+        let (doc, prepared) = explain(&model, &req, method);
+        let x = &prepared.instances[0].x;
+        let mut expected = [0f64; 6];
+        for ch in 0..3 {
+            for y in 0..8 {
+                for col in 0..6 {
+                    let j = ch * 48 + y * 6 + col;
+                    expected[(y / 4) * 3 + col / 2] += w[j] * x[j] as f64;
+                }
+            }
+        }
+        let e = &doc.explanations[0];
+        assert_eq!(e.feature_names[4], "cell r1 c1");
+        for (got, want) in e.values.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-5, "{method:?}: {got} vs {want}");
+        }
+    }
+    // Pixels really are value × (1/255), channel-planar: the top-left red and green values.
+    let (_, prepared) = explain(&model, &req, Method::Exact);
+    let png = image::open(data("linear_image.png")).unwrap().to_rgb8();
+    let x = &prepared.instances[0].x;
+    assert!((x[0] - png.get_pixel(0, 0)[0] as f32 / 255.0).abs() < 1e-7);
+    assert!((x[48] - png.get_pixel(0, 0)[1] as f32 / 255.0).abs() < 1e-7);
+}
+
+#[test]
+fn slic_superpixels_satisfy_efficiency_on_an_image() {
+    let model = Model::load(&data("linear_image.onnx"), &ModelOptions::default()).unwrap();
+    let req = request(
+        "linear_image.png",
+        FeatureSpec::Slic {
+            n: 6,
+            compactness: 10.0,
+        },
+        Some(BaselineSpec::Blur(1.0)),
+    );
+    let (doc, _) = explain(&model, &req, Method::Exact);
+    let e = &doc.explanations[0];
+    assert!(e.values.len() >= 2);
+    let sum: f64 = e.values.iter().sum();
+    assert!((sum - (e.prediction - e.base_value)).abs() < 1e-9);
+    assert_eq!(doc.params.baseline, "blur sigma 1");
+    assert_eq!(doc.preprocessing.as_ref().unwrap()["kind"], "image");
+}
+
+#[test]
+fn audio_segment_attributions_of_a_sample_linear_model_are_the_segment_sums() {
+    let model = Model::load(&data("linear_audio.onnx"), &ModelOptions::default()).unwrap();
+    let w = floats("linear_audio.json", "w");
+    let req = request("linear_audio.wav", FeatureSpec::Segments(4), None);
+    let (doc, prepared) = explain(&model, &req, Method::Exact);
+    let x = &prepared.instances[0].x;
+    let e = &doc.explanations[0];
+    for (k, got) in e.values.iter().enumerate() {
+        let want: f64 = (k * 16..(k + 1) * 16).map(|j| w[j] * x[j] as f64).sum();
+        assert!((got - want).abs() < 1e-6, "segment {k}: {got} vs {want}");
+    }
+    assert_eq!(doc.params.baseline, "silence");
+    // 16-bit PCM is read as value / 32768.
+    let first = hound_first_sample(&data("linear_audio.wav"));
+    assert_eq!(x[0], first as f32 / 32768.0);
+    // A longer clip is cut into consecutive windows, each explained.
+    let long = request("linear_audio_long.wav", FeatureSpec::Segments(4), None);
+    let (doc, _) = explain(&model, &long, Method::Exact);
+    let names: Vec<&str> = doc
+        .explanations
+        .iter()
+        .map(|e| e.input.rsplit('@').next().unwrap())
+        .collect();
+    assert_eq!(names, ["0.000s", "0.004s", "0.008s"]);
+}
+
+fn hound_first_sample(path: &std::path::Path) -> i16 {
+    let bytes = std::fs::read(path).unwrap();
+    i16::from_le_bytes([bytes[44], bytes[45]])
+}
+
+fn explain_cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn assert_exit_2(out: &Output, expect: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+}
+
+#[test]
+fn bad_media_input_exits_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let out = out.to_str().unwrap();
+    let bad_png = dir.path().join("broken.png");
+    std::fs::write(&bad_png, b"not a png at all").unwrap();
+    let (img_model, aud_model) = (data("linear_image.onnx"), data("linear_audio.onnx"));
+    let (img_model, aud_model) = (img_model.to_str().unwrap(), aud_model.to_str().unwrap());
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
+        (
+            vec![
+                "--model".into(),
+                img_model.into(),
+                "--input".into(),
+                bad_png.display().to_string(),
+                "--features".into(),
+                "grid:2x2".into(),
+            ],
+            vec!["broken.png", "cannot be decoded"],
+        ),
+        (
+            vec![
+                "--model".into(),
+                aud_model.into(),
+                "--input".into(),
+                data("linear_audio_8k.wav").display().to_string(),
+                "--features".into(),
+                "segments:4".into(),
+                "--sample-rate".into(),
+                "16000".into(),
+            ],
+            vec!["linear_audio_8k.wav", "8000 Hz", "16000 Hz", "--resample"],
+        ),
+        (
+            vec![
+                "--model".into(),
+                aud_model.into(),
+                "--input".into(),
+                data("linear_audio_short.wav").display().to_string(),
+                "--features".into(),
+                "segments:4".into(),
+                "--sample-rate".into(),
+                "16000".into(),
+            ],
+            vec![
+                "linear_audio_short.wav",
+                "too short",
+                "40 samples",
+                "64 samples",
+            ],
+        ),
+        (
+            vec![
+                "--model".into(),
+                aud_model.into(),
+                "--input".into(),
+                data("linear_audio.wav").display().to_string(),
+                "--features".into(),
+                "segments:4".into(),
+                "--sample-rate".into(),
+                "16000".into(),
+                "--hold".into(),
+                "state=zeros".into(),
+            ],
+            vec!["state", "linear_audio.onnx", "'x'"],
+        ),
+        (
+            vec![
+                "--model".into(),
+                aud_model.into(),
+                "--input".into(),
+                data("linear_audio.wav").display().to_string(),
+                "--features".into(),
+                "segments:4".into(),
+                "--sample-rate".into(),
+                "16000".into(),
+                "--output".into(),
+                "logits".into(),
+            ],
+            vec!["no output named 'logits'", "'y' [N, 1]"],
+        ),
+    ];
+    for (args, expect) in cases {
+        let mut full: Vec<&str> = vec!["shap", "--out", out];
+        full.extend(args.iter().map(String::as_str));
+        assert_exit_2(&explain_cli(&full), &expect);
+        assert!(
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .all(|e| e.unwrap().file_name() == "broken.png"),
+            "{args:?} left a file"
+        );
+    }
+    // --resample makes the 8 kHz clip usable (64 samples at 8 kHz are 128 at 16 kHz: 2 windows).
+    let ok = explain_cli(&[
+        "shap",
+        "--model",
+        aud_model,
+        "--input",
+        data("linear_audio_8k.wav").to_str().unwrap(),
+        "--features",
+        "segments:4",
+        "--sample-rate",
+        "16000",
+        "--resample",
+        "--quiet",
+        "--out",
+        out,
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn camera_face_model_explains_a_face_with_plots() {
+    // MTCNN O-Net (models-sample/camera): the face probability of a face is explained by
+    // central cells (eyes, nose) rather than the border.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cam.json");
+    let plots = dir.path().join("plots");
+    let face = sample("camera/inputs/face_000.png");
+    let args = [
+        "shap",
+        "--model",
+        &sample("camera/onet.onnx"),
+        "--input",
+        &face,
+        "--layout",
+        "nhwc",
+        "--scale",
+        "1",
+        "--mean",
+        "127.5",
+        "--std",
+        "128",
+        "--output",
+        "softmax_2",
+        "--target",
+        "1",
+        "--features",
+        "grid:4x4",
+        "--samples",
+        "300",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--plot",
+        plots.to_str().unwrap(),
+    ];
+    let run = explain_cli(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let e = &doc["explanations"][0];
+    assert!(
+        e["prediction"].as_f64().unwrap() > 0.99,
+        "a face: {}",
+        e["prediction"]
+    );
+    let values: Vec<f64> = e["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let top = (0..16)
+        .max_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap();
+    let (r, c) = (top / 4, top % 4);
+    assert!(
+        (1..=2).contains(&r) && (1..=2).contains(&c),
+        "top cell r{r} c{c} is on the border: {values:?}"
+    );
+    for f in [
+        "00-face_000.png-bars.png",
+        "00-face_000.png-bars.svg",
+        "00-face_000.png-overlay.png",
+        "00-face_000.png-overlay.svg",
+    ] {
+        assert!(plots.join(f).exists(), "{f} missing");
+    }
+}
