@@ -56,6 +56,7 @@ pub enum View {
 }
 
 /// Instances ready for [`crate::explainer::explain`], the files behind them, and their views.
+#[derive(Default)]
 pub struct Prepared {
     pub instances: Vec<Instance>,
     pub sources: Sources,
@@ -173,11 +174,7 @@ fn prepare_rows(model: &Model, req: &Request) -> Result<Prepared> {
             model.row_len(),
         )?)),
     };
-    let mut prepared = Prepared {
-        instances: vec![],
-        sources: Sources::default(),
-        views: vec![],
-    };
+    let mut prepared = Prepared::default();
     for (r, path) in rows.iter().zip(&req.inputs) {
         prepared.sources.inputs.push(file_ref(path, r.n)?);
         for i in 0..r.n {
@@ -270,11 +267,7 @@ fn prepare_images(model: &Model, req: &Request) -> Result<Prepared> {
             "feature spec '{other}' does not apply to images: use grid:RxC or slic:N[:compactness]"
         ),
     };
-    let mut prepared = Prepared {
-        instances: vec![],
-        sources: Sources::default(),
-        views: vec![],
-    };
+    let mut prepared = Prepared::default();
     prepared.sources.preprocessing = Some(serde_json::json!({
         "kind": "image",
         "width": geo.width,
@@ -318,11 +311,7 @@ fn prepare_images(model: &Model, req: &Request) -> Result<Prepared> {
             }
         };
         let baseline = Arc::new(match (&background, &req.baseline) {
-            (Some(bg), None) => Baseline {
-                rows: bg.values.clone(),
-                k: bg.n,
-                description: format!("background ({} images)", bg.n),
-            },
+            (Some(bg), None) => Baseline::background(bg, "images"),
             (Some(_), Some(_)) => bad_input!("give background images or --baseline, not both"),
             (None, Some(BaselineSpec::Blur(sigma))) => Baseline {
                 rows: img::blur_baseline(&image.tensor, &geo, *sigma),
@@ -334,16 +323,10 @@ fn prepare_images(model: &Model, req: &Request) -> Result<Prepared> {
                 k: 1,
                 description: "mean colour".into(),
             },
-            (None, Some(BaselineSpec::Zero)) => Baseline {
-                rows: vec![0.0; image.tensor.len()],
-                k: 1,
-                description: "zero".into(),
-            },
-            (None, Some(BaselineSpec::Constant(v))) => Baseline {
-                rows: vec![*v; image.tensor.len()],
-                k: 1,
-                description: format!("constant {v}"),
-            },
+            (None, Some(BaselineSpec::Zero)) => Baseline::constant(image.tensor.len(), 0.0, "zero"),
+            (None, Some(BaselineSpec::Constant(v))) => {
+                Baseline::constant(image.tensor.len(), *v, &format!("constant {v}"))
+            }
             (None, Some(BaselineSpec::Noise(_))) => bad_input!(
                 "baseline noise applies to audio; for images use blur[:sigma], mean, zero or a number"
             ),
@@ -394,11 +377,7 @@ fn prepare_audio(model: &Model, req: &Request) -> Result<Prepared> {
         })
         .collect::<Result<_>>()?;
     let background = concat_rows(&background, len);
-    let mut prepared = Prepared {
-        instances: vec![],
-        sources: Sources::default(),
-        views: vec![],
-    };
+    let mut prepared = Prepared::default();
     prepared.sources.preprocessing = Some(serde_json::json!({
         "kind": "audio",
         "sample_rate": pre.sample_rate,
@@ -414,23 +393,13 @@ fn prepare_audio(model: &Model, req: &Request) -> Result<Prepared> {
         let single = windows.len() == 1;
         for (offset, x) in windows {
             let baseline = Arc::new(match (&background, &req.baseline) {
-                (Some(bg), None) => Baseline {
-                    rows: bg.values.clone(),
-                    k: bg.n,
-                    description: format!("background ({} clips)", bg.n),
-                },
+                (Some(bg), None) => Baseline::background(bg, "clips"),
                 (Some(_), Some(_)) => bad_input!("give background clips or --baseline, not both"),
                 (None, Some(BaselineSpec::Noise(level))) => noise_baseline(model, req, &x, *level),
-                (None, Some(BaselineSpec::Zero) | None) => Baseline {
-                    rows: vec![0.0; len],
-                    k: 1,
-                    description: "silence".into(),
-                },
-                (None, Some(BaselineSpec::Constant(v))) => Baseline {
-                    rows: vec![*v; len],
-                    k: 1,
-                    description: format!("constant {v}"),
-                },
+                (None, Some(BaselineSpec::Zero) | None) => Baseline::constant(len, 0.0, "silence"),
+                (None, Some(BaselineSpec::Constant(v))) => {
+                    Baseline::constant(len, *v, &format!("constant {v}"))
+                }
                 (None, Some(other)) => bad_input!(
                     "baseline {} does not apply to audio: use silence, noise[:level] or background clips",
                     describe(other)

@@ -76,6 +76,24 @@ pub struct Baseline {
 }
 
 impl Baseline {
+    /// One row with every element `value`.
+    pub fn constant(len: usize, value: f32, description: &str) -> Baseline {
+        Baseline {
+            rows: vec![value; len],
+            k: 1,
+            description: description.into(),
+        }
+    }
+
+    /// Background rows (images or clips already turned into model rows), averaged over.
+    pub fn background(rows: &Rows, what: &str) -> Baseline {
+        Baseline {
+            rows: rows.values.clone(),
+            k: rows.n,
+            description: format!("background ({} {what})", rows.n),
+        }
+    }
+
     /// Resolves `--background` and `--baseline` into baseline rows. `inputs` are the rows being
     /// explained (used by `mean` when there is no background). Neither given means `zero`.
     pub fn resolve(
@@ -100,11 +118,7 @@ impl Baseline {
                 .collect::<Vec<f32>>()
         };
         Ok(match (background, spec) {
-            (Some(bg), None) => Baseline {
-                rows: bg.values.clone(),
-                k: bg.n,
-                description: format!("background ({} rows)", bg.n),
-            },
+            (Some(bg), None) => Baseline::background(bg, "rows"),
             (Some(bg), Some(BaselineSpec::Mean)) => Baseline {
                 rows: mean_of(&[bg]),
                 k: 1,

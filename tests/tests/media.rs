@@ -374,12 +374,21 @@ fn camera_face_model_explains_a_face_with_plots() {
 fn run_ok(args: &[&str]) -> serde_json::Value {
     let out_idx = args.iter().position(|a| *a == "--out").unwrap() + 1;
     let run = explain_cli(args);
-    assert!(run.status.success(), "{args:?}: {}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     serde_json::from_slice(&std::fs::read(args[out_idx]).unwrap()).unwrap()
 }
 
 fn values_of(e: &serde_json::Value) -> Vec<f64> {
-    e["values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+    e["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -392,26 +401,61 @@ fn speech_vad_explains_speech_by_its_loud_segments() {
     let silence = sample("speech/samples/silence_en-US.wav");
     for cmd in ["shap", "lime"] {
         let doc = run_ok(&[
-            cmd, "--model", &sample("speech/silero_vad_openvino_16k.onnx"), "--hold", "state=zeros", "--output",
-            "output", "--sample-rate", "16000", "--input", &speech, &silence, "--features", "segments:8",
-            "--samples", "400", "--quiet", "--out", out.to_str().unwrap(),
+            cmd,
+            "--model",
+            &sample("speech/silero_vad_openvino_16k.onnx"),
+            "--hold",
+            "state=zeros",
+            "--output",
+            "output",
+            "--sample-rate",
+            "16000",
+            "--input",
+            &speech,
+            &silence,
+            "--features",
+            "segments:8",
+            "--samples",
+            "400",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
         ]);
         let (e, s) = (&doc["explanations"][0], &doc["explanations"][1]);
-        assert!(e["prediction"].as_f64().unwrap() > 0.5, "{cmd}: speech scored {}", e["prediction"]);
-        assert!(s["prediction"].as_f64().unwrap() < 0.1, "{cmd}: silence scored {}", s["prediction"]);
+        assert!(
+            e["prediction"].as_f64().unwrap() > 0.5,
+            "{cmd}: speech scored {}",
+            e["prediction"]
+        );
+        assert!(
+            s["prediction"].as_f64().unwrap() < 0.1,
+            "{cmd}: silence scored {}",
+            s["prediction"]
+        );
         let values = values_of(e);
         let samples = wav_samples(&sample("speech/samples/speech_en-US_Allison_messages.wav"));
-        let energy: Vec<f64> = samples.chunks(72).map(|c| c.iter().map(|v| v * v).sum()).collect();
-        let top = (0..8).max_by(|&a, &b| values[a].total_cmp(&values[b])).unwrap();
+        let energy: Vec<f64> = samples
+            .chunks(72)
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect();
+        let top = (0..8)
+            .max_by(|&a, &b| values[a].total_cmp(&values[b]))
+            .unwrap();
         let mut sorted = energy.clone();
         sorted.sort_by(f64::total_cmp);
-        assert!(energy[top] >= sorted[3], "{cmd}: top segment {top} is among the quietest: {values:?} energy {energy:?}");
+        assert!(
+            energy[top] >= sorted[3],
+            "{cmd}: top segment {top} is among the quietest: {values:?} energy {energy:?}"
+        );
     }
 }
 
 fn wav_samples(path: &str) -> Vec<f64> {
     let bytes = std::fs::read(path).unwrap();
-    bytes[44..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]]) as f64 / 32768.0).collect()
+    bytes[44..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]) as f64 / 32768.0)
+        .collect()
 }
 
 #[test]
@@ -419,19 +463,45 @@ fn inspection_model_points_at_the_defect() {
     // The defect classifier (models-sample/inspection): for each generated defect sample the
     // grid cell holding most of the defect ranks in the top 3 attributions.
     let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sample("inspection/samples.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(sample("inspection/samples.json")).unwrap())
+            .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("insp.json");
     let cells = 4;
-    for s in meta["samples"].as_array().unwrap().iter().filter(|s| s["label"] == 1) {
+    for s in meta["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["label"] == 1)
+    {
         let input = sample(&format!("inspection/{}", s["input"].as_str().unwrap()));
         let doc = run_ok(&[
-            "shap", "--model", &sample("inspection/defect_cnn.onnx"), "--input", &input, "--channels", "gray",
-            "--target", "1", "--features", &format!("grid:{cells}x{cells}"), "--baseline", "blur:4", "--samples", "400",
-            "--quiet", "--out", out.to_str().unwrap(),
+            "shap",
+            "--model",
+            &sample("inspection/defect_cnn.onnx"),
+            "--input",
+            &input,
+            "--channels",
+            "gray",
+            "--target",
+            "1",
+            "--features",
+            &format!("grid:{cells}x{cells}"),
+            "--baseline",
+            "blur:4",
+            "--samples",
+            "400",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
         ]);
         let values = values_of(&doc["explanations"][0]);
-        let b: Vec<usize> = s["bbox"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let b: Vec<usize> = s["bbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
         // The cell with the largest overlap with the defect's bounding box.
         let size = 64 / cells;
         let overlap = |cell: usize| {
@@ -444,6 +514,10 @@ fn inspection_model_points_at_the_defect() {
         let mut order: Vec<usize> = (0..values.len()).collect();
         order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
         let rank = order.iter().position(|&c| c == defect_cell).unwrap();
-        assert!(rank < 3, "{}: defect cell {defect_cell} ranks {rank}: {values:?}", s["input"]);
+        assert!(
+            rank < 3,
+            "{}: defect cell {defect_cell} ranks {rank}: {values:?}",
+            s["input"]
+        );
     }
 }
