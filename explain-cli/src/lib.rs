@@ -136,6 +136,9 @@ struct AudioArgs {
     /// Resample clips whose rate differs from --sample-rate instead of failing.
     #[arg(long)]
     resample: bool,
+    /// Fade segment boundaries over this many milliseconds (0: segments partition the samples).
+    #[arg(long, default_value_t = 0.0)]
+    crossfade_ms: f32,
 }
 
 #[derive(Args, Debug)]
@@ -294,6 +297,7 @@ fn attribute(
             resample: c.audio.resample,
         }),
         seed: c.seed,
+        crossfade_ms: c.audio.crossfade_ms,
     };
     let options = ModelOptions {
         input: None,

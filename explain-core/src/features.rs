@@ -100,6 +100,10 @@ pub struct FeatureMap {
     pub names: Vec<String>,
     /// `elements[f]` lists the elements of feature `f`, ascending.
     pub elements: Vec<Vec<u32>>,
+    /// Soft boundaries for 1-D (audio) maps: a masked element's weight between the row and
+    /// the baseline is the mean of the 0/1 mask over `±crossfade` elements, so switching a
+    /// segment fades over `2·crossfade + 1` samples instead of cutting. 0 = hard partition.
+    pub crossfade: usize,
 }
 
 impl FeatureMap {
@@ -122,6 +126,7 @@ impl FeatureMap {
             );
         }
         Ok(FeatureMap {
+            crossfade: 0,
             ids,
             names,
             elements,

@@ -30,6 +30,8 @@ pub struct Request {
     pub audio: Option<AudioPreprocess>,
     /// Seeds noise baselines.
     pub seed: u64,
+    /// Audio: fade segment boundaries over this many milliseconds (0 = hard cuts).
+    pub crossfade_ms: f32,
 }
 
 /// What a plot of one instance shows besides the attribution bars.
@@ -355,8 +357,19 @@ fn prepare_audio(model: &Model, req: &Request) -> Result<Prepared> {
         );
     };
     let len = model.row_len();
+    if !(req.crossfade_ms >= 0.0 && req.crossfade_ms.is_finite()) {
+        bad_input!(
+            "--crossfade-ms must be a non-negative number of milliseconds, got {}",
+            req.crossfade_ms
+        );
+    }
+    let crossfade =
+        (req.crossfade_ms as f64 * pre.sample_rate as f64 / 1000.0 / 2.0).round() as usize;
     let features = Arc::new(match &req.features {
-        FeatureSpec::Segments(n) => audio::segments(len, *n, pre.sample_rate)?,
+        FeatureSpec::Segments(n) => FeatureMap {
+            crossfade,
+            ..audio::segments(len, *n, pre.sample_rate)?
+        },
         FeatureSpec::Tabular => {
             bad_input!("audio inputs need --features segments:N (equal time segments)")
         }
@@ -384,6 +397,8 @@ fn prepare_audio(model: &Model, req: &Request) -> Result<Prepared> {
         "channel": pre.channel.unwrap_or(0),
         "resample": pre.resample,
         "window_samples": len,
+        "crossfade_ms": req.crossfade_ms,
+        "crossfade_samples": 2 * crossfade + usize::from(crossfade > 0),
         "windows": "consecutive, non-overlapping; a trailing partial window is dropped",
     }));
     for path in &req.inputs {

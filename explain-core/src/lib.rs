@@ -33,7 +33,7 @@
 //! let model = Model::load("mlp.onnx".as_ref(), &ModelOptions::default())?;
 //! let request = inputs::Request {
 //!     inputs: vec!["x.npy".into()], features: FeatureSpec::Tabular, background: vec!["bg.npy".into()],
-//!     baseline: None, image: image::Preprocess::default(), audio: None, seed: 7,
+//!     baseline: None, image: image::Preprocess::default(), audio: None, seed: 7, crossfade_ms: 0.0,
 //! };
 //! let prepared = inputs::prepare(&model, &request)?;
 //! let settings = explainer::Settings {

@@ -190,6 +190,9 @@ impl<'a> Masker<'a> {
 
     /// Writes the `K` masked rows of coalition `z` into `out` (`K * row_len` values).
     pub fn fill(&self, z: &[bool], out: &mut [f32]) {
+        if self.map.crossfade > 0 {
+            return self.fill_crossfaded(z, out);
+        }
         let len = self.x.len();
         let on = z.iter().filter(|&&b| b).count();
         for (k, row) in out.chunks_exact_mut(len).enumerate() {
@@ -205,6 +208,32 @@ impl<'a> Masker<'a> {
                 for &j in &self.map.elements[f] {
                     row[j as usize] = patch[j as usize];
                 }
+            }
+        }
+    }
+
+    /// `fill` with soft boundaries: weight `α_j` = mean of the 0/1 element mask over
+    /// `[j − r, j + r]` (clamped to the row), value `α_j x_j + (1 − α_j) b_j`.
+    fn fill_crossfaded(&self, z: &[bool], out: &mut [f32]) {
+        let len = self.x.len();
+        let r = self.map.crossfade;
+        // Prefix sums of the hard mask give each window's mean in O(1).
+        let mut prefix = Vec::with_capacity(len + 1);
+        prefix.push(0u32);
+        for &id in &self.map.ids {
+            let last = *prefix.last().expect("non-empty");
+            prefix.push(last + z[id as usize] as u32);
+        }
+        let alpha: Vec<f32> = (0..len)
+            .map(|j| {
+                let (a, b) = (j.saturating_sub(r), (j + r + 1).min(len));
+                (prefix[b] - prefix[a]) as f32 / (b - a) as f32
+            })
+            .collect();
+        for (k, row) in out.chunks_exact_mut(len).enumerate() {
+            let b = &self.baseline.rows[k * len..(k + 1) * len];
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = alpha[j] * self.x[j] + (1.0 - alpha[j]) * b[j];
             }
         }
     }

@@ -47,6 +47,7 @@ fn request(input: &str, features: FeatureSpec, baseline: Option<BaselineSpec>) -
             resample: false,
         }),
         seed: 0,
+        crossfade_ms: 0.0,
     }
 }
 
@@ -149,6 +150,34 @@ fn audio_segment_attributions_of_a_sample_linear_model_are_the_segment_sums() {
     // 16-bit PCM is read as value / 32768.
     let first = hound_first_sample(&data("linear_audio.wav"));
     assert_eq!(x[0], first as f32 / 32768.0);
+    // With a cross-fade, boundaries blend: still efficient, and each segment's value is
+    // Σ_j w_j x_j ∂α_j/∂segment — the crossfaded weights, here computed from the fade ramps.
+    let mut faded = request("linear_audio.wav", FeatureSpec::Segments(4), None);
+    faded.crossfade_ms = 0.5; // 8 samples at 16 kHz: ±4 around each boundary
+    let (doc2, _) = explain(&model, &faded, Method::Exact);
+    let e2 = &doc2.explanations[0];
+    let sum: f64 = e2.values.iter().sum();
+    assert!((sum - (e2.prediction - e2.base_value)).abs() < 1e-6);
+    assert!(
+        (e2.prediction - e.prediction).abs() < 1e-6,
+        "all segments on is the row itself"
+    );
+    // The game stays linear, so φ_k = Σ_j w_j x_j · (share of segment k in element j's window).
+    for k in 0..4 {
+        let want: f64 = (0..64)
+            .map(|j: usize| {
+                let (a, b) = (j.saturating_sub(4), (j + 5).min(64));
+                let share = (a..b).filter(|i| i / 16 == k).count() as f64 / (b - a) as f64;
+                w[j] * x[j] as f64 * share
+            })
+            .sum();
+        assert!(
+            (e2.values[k] - want).abs() < 1e-5,
+            "crossfaded segment {k}: {} vs {want}",
+            e2.values[k]
+        );
+    }
+    assert_ne!(e.values, e2.values);
     // A longer clip is cut into consecutive windows, each explained.
     let long = request("linear_audio_long.wav", FeatureSpec::Segments(4), None);
     let (doc, _) = explain(&model, &long, Method::Exact);
