@@ -16,7 +16,8 @@ use std::path::Path;
 pub struct AudioPreprocess {
     /// The rate the model expects, in Hz.
     pub sample_rate: u32,
-    /// Which channel to read from a multi-channel file (0-based); the first when `None`.
+    /// Which channel to read from a multi-channel file (0-based); the first when `None`. Mono
+    /// files are read as they are.
     pub channel: Option<usize>,
     /// Resample clips whose rate differs (otherwise that is an error).
     pub resample: bool,
@@ -45,12 +46,16 @@ pub fn read_wav(path: &Path, pre: &AudioPreprocess) -> Result<Clip> {
     })?;
     let spec = reader.spec();
     let channels = spec.channels as usize;
-    let channel = pre.channel.unwrap_or(0);
+    // A mono file is the same signal on every channel: it is read as is.
+    let channel = if channels == 1 {
+        0
+    } else {
+        pre.channel.unwrap_or(0)
+    };
     if channel >= channels {
         bad_input!(
-            "audio file {} has {channels} channel{}; --channel {channel} does not exist",
-            path.display(),
-            if channels == 1 { "" } else { "s" }
+            "audio file {} has {channels} channels; --channel {channel} does not exist (channels count from 0)",
+            path.display()
         );
     }
     let bad = |e: hound::Error| {

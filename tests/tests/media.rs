@@ -550,3 +550,132 @@ fn inspection_model_points_at_the_defect() {
         );
     }
 }
+
+#[test]
+fn spectro_patches_of_a_linear_model_are_the_patch_sums() {
+    // spectro:TxF patches the last two axes ([8, 6] here) and shares them over leading axes.
+    let dir = tempfile::tempdir().unwrap();
+    let model = Model::load(&data("linear_image.onnx"), &ModelOptions::default()).unwrap();
+    let w = floats("linear_image.json", "w_nchw");
+    let x: Vec<f32> = (0..144)
+        .map(|j| ((j * 37) % 11) as f32 / 10.0 - 0.5)
+        .collect();
+    let npy = dir.path().join("spec.npy");
+    ndarray_npy::write_npy(
+        &npy,
+        &ndarray::Array::from_shape_vec((1, 3, 8, 6), x.clone()).unwrap(),
+    )
+    .unwrap();
+    let mut req = request(
+        "linear_image.png",
+        FeatureSpec::Spectro { t: 2, f: 3 },
+        Some(BaselineSpec::Zero),
+    );
+    req.inputs = vec![npy];
+    let (doc, prepared) = explain(&model, &req, Method::Exact);
+    let e = &doc.explanations[0];
+    let mut expected = [0f64; 6];
+    for j in 0..144 {
+        let (r, c) = ((j % 48) / 6, j % 6);
+        expected[(r / 4) * 3 + c / 2] += w[j] * x[j] as f64;
+    }
+    for (got, want) in e.values.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    }
+    assert!(matches!(
+        prepared.views[0],
+        inputs::View::Grid {
+            rows: 8,
+            cols: 6,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn reduce_explains_the_max_or_mean_of_an_output_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let (model, x) = (data("mlp.onnx"), data("mlp_x.npy"));
+    let probs = Model::load(&model, &ModelOptions::default()).unwrap();
+    let rows = explain_core::data::read_rows(&x, &probs.row_shape, "input").unwrap();
+    let p = probs.run(1, rows.row(0)).unwrap();
+    for (reduce, want) in [
+        ("max", p.iter().copied().fold(f32::MIN, f32::max) as f64),
+        ("mean", 1.0 / 3.0),
+    ] {
+        let doc = run_ok(&[
+            "shap",
+            "--model",
+            model.to_str().unwrap(),
+            "--input",
+            x.to_str().unwrap(),
+            "--reduce",
+            reduce,
+            "--background",
+            data("mlp_bg.npy").to_str().unwrap(),
+            "--method",
+            "exact",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let e = &doc["explanations"][0];
+        assert_eq!(e["target"], 0);
+        assert!(
+            (e["prediction"].as_f64().unwrap() - want).abs() < 1e-6,
+            "{reduce}: {}",
+            e["prediction"]
+        );
+        let sum: f64 = values_of(e).iter().sum();
+        assert!(
+            (sum - (e["prediction"].as_f64().unwrap() - e["base_value"].as_f64().unwrap())).abs()
+                < 1e-9
+        );
+    }
+}
+
+#[test]
+fn float_stereo_wav_channel_and_background_clips() {
+    // A 32-bit float stereo clip: --channel 1 reads the right channel. With a background clip
+    // b, a sample-linear model's segment values are Σ w_j (x_j − b_j).
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("stereo.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 16000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(&wav, spec).unwrap();
+    let right: Vec<f32> = (0..64)
+        .map(|j| ((j * 13) % 7) as f32 / 10.0 - 0.3)
+        .collect();
+    for r in &right {
+        writer.write_sample(0.9f32).unwrap();
+        writer.write_sample(*r).unwrap();
+    }
+    writer.finalize().unwrap();
+    let model = Model::load(&data("linear_audio.onnx"), &ModelOptions::default()).unwrap();
+    let w = floats("linear_audio.json", "w");
+    let mut req = request("linear_audio.wav", FeatureSpec::Segments(4), None);
+    req.inputs = vec![wav];
+    req.audio.as_mut().unwrap().channel = Some(1);
+    req.background = vec![data("linear_audio_long.wav")];
+    let (doc, prepared) = explain(&model, &req, Method::Exact);
+    assert_eq!(prepared.instances[0].x, right);
+    let b = wav_samples(data("linear_audio_long.wav").to_str().unwrap());
+    for (k, got) in doc.explanations[0].values.iter().enumerate() {
+        let want: f64 = (k * 16..(k + 1) * 16)
+            .map(|j| w[j] * (right[j] as f64 - b[j]))
+            .sum();
+        assert!((got - want).abs() < 1e-5, "segment {k}: {got} vs {want}");
+    }
+    assert_eq!(doc.params.baseline, "background (1 clips)");
+    req.audio.as_mut().unwrap().channel = Some(2);
+    let err = inputs::prepare(&model, &req).err().unwrap().to_string();
+    assert!(
+        err.contains("stereo.wav") && err.contains("2 channels"),
+        "{err}"
+    );
+}
