@@ -25,6 +25,15 @@ impl Rows {
         &self.values[i * self.row_len..(i + 1) * self.row_len]
     }
 
+    /// How row `i` is named in artifacts: `file` for a one-row file, else `file#i`.
+    pub fn name(&self, i: usize) -> String {
+        if self.n == 1 {
+            self.path.clone()
+        } else {
+            format!("{}#{i}", self.path)
+        }
+    }
+
     /// Builds rows from values already in memory.
     pub fn from_values(path: &str, row_len: usize, values: Vec<f32>) -> Rows {
         let n = values.len().checked_div(row_len).unwrap_or(0);

@@ -76,11 +76,7 @@ impl Instance {
     ) -> Vec<Instance> {
         (0..rows.n)
             .map(|i| Instance {
-                name: if rows.n == 1 {
-                    rows.path.clone()
-                } else {
-                    format!("{}#{i}", rows.path)
-                },
+                name: rows.name(i),
                 x: rows.row(i).to_vec(),
                 features: features.clone(),
                 baseline: baseline.clone(),

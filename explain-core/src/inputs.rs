@@ -197,9 +197,7 @@ fn prepare_rows(model: &Model, req: &Request) -> Result<Prepared> {
                 },
                 _ => View::Tensor,
             };
-            let name = Instance::from_rows(r, features.clone(), baseline.clone())
-                .swap_remove(i)
-                .name;
+            let name = r.name(i);
             prepared.instances.push(Instance {
                 name,
                 x,

@@ -11,7 +11,7 @@ use crate::provenance::{TRACT_VERSION, sha256_hex};
 use crate::{Error, Result, bad_input};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tract_onnx::pb;
 use tract_onnx::prelude::tract_ndarray::ArrayD;
@@ -667,9 +667,4 @@ impl Backend for TractBackend {
         let view = out.to_plain_array_view::<f32>().map_err(fail)?;
         Ok(view.iter().copied().collect())
     }
-}
-
-/// The directory holding `path` (for resolving paths recorded relative to it).
-pub fn parent_dir(path: &Path) -> PathBuf {
-    path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
