@@ -386,68 +386,44 @@ fn exact_with_too_many_features() {
     );
 }
 
-#[test]
-fn unknown_method() {
+/// Runs `explain shap` on the linear fixture with `extra` flags and asserts a bad-input exit.
+fn assert_linear_shap_rejects(extra: &[&str], expected: &[&str]) {
     let dir = tempdir();
     let out = out_in(dir.path());
-    let output = explain(&[
+    let mut args = vec![
         "shap",
         "--model",
         fixture!("linear.onnx"),
         "--input",
         fixture!("linear_x.npy"),
-        "--method",
-        "magic",
-        "--out",
-        &out,
-    ]);
-    assert_bad_input(
-        &output,
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--out", &out]);
+    assert_bad_input(&explain(&args), expected, dir.path());
+}
+
+#[test]
+fn unknown_method() {
+    assert_linear_shap_rejects(
+        &["--method", "magic"],
         &["magic", "exact", "kernel", "permutation"],
-        dir.path(),
     );
 }
 
 #[test]
 fn unknown_feature_spec() {
-    let dir = tempdir();
-    let out = out_in(dir.path());
-    let output = explain(&[
-        "shap",
-        "--model",
-        fixture!("linear.onnx"),
-        "--input",
-        fixture!("linear_x.npy"),
-        "--features",
-        "hexagons:7",
-        "--out",
-        &out,
-    ]);
-    assert_bad_input(
-        &output,
+    assert_linear_shap_rejects(
+        &["--features", "hexagons:7"],
         &["hexagons:7", "tabular", "map:FILE.json"],
-        dir.path(),
     );
 }
 
 #[test]
 fn logit_link_on_a_model_that_is_not_a_probability() {
-    let dir = tempdir();
-    let out = out_in(dir.path());
-    let output = explain(&[
-        "shap",
-        "--model",
-        fixture!("linear.onnx"),
-        "--input",
-        fixture!("linear_x.npy"),
-        "--background",
-        fixture!("linear_bg.npy"),
-        "--link",
-        "logit",
-        "--out",
-        &out,
-    ]);
-    assert_bad_input(&output, &["linear.onnx", "non-finite", "logit"], dir.path());
+    assert_linear_shap_rejects(
+        &["--background", fixture!("linear_bg.npy"), "--link", "logit"],
+        &["linear.onnx", "non-finite", "logit"],
+    );
 }
 
 #[test]
@@ -470,21 +446,8 @@ fn out_into_a_missing_directory() {
 
 #[test]
 fn zero_threads_or_zero_batch_size() {
-    for (flag, value) in [("--threads", "0"), ("--batch-size", "0")] {
-        let dir = tempdir();
-        let out = out_in(dir.path());
-        let output = explain(&[
-            "shap",
-            "--model",
-            fixture!("linear.onnx"),
-            "--input",
-            fixture!("linear_x.npy"),
-            flag,
-            value,
-            "--out",
-            &out,
-        ]);
-        assert_bad_input(&output, &[flag, "at least 1"], dir.path());
+    for flag in ["--threads", "--batch-size"] {
+        assert_linear_shap_rejects(&[flag, "0"], &[flag, "at least 1"]);
     }
 }
 
