@@ -53,7 +53,8 @@ struct Common {
     #[arg(long, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
     /// Features: tabular, map:FILE.json, grid:RxC, slic:N[:compactness], segments:N, spectro:TxF.
-    #[arg(long, default_value = "tabular")]
+    /// Default: tabular for rows, grid:8x8 for images, segments:10 for audio.
+    #[arg(long, default_value = "auto")]
     features: String,
     /// Background rows, images or clips, averaged over for switched-off features.
     #[arg(long, num_args = 1..)]
@@ -255,7 +256,7 @@ fn attribute(
 ) -> Result<()> {
     output::check_writable(&c.out)?;
     let features = FeatureSpec::parse(&c.features)?;
-    let settings = Settings {
+    let mut settings = Settings {
         method,
         samples,
         seed: c.seed,
@@ -311,6 +312,7 @@ fn attribute(
     };
     let model = Model::load(&c.model, &options)?;
     let prepared = inputs::prepare(&model, &request)?;
+    settings.features = prepared.features.clone();
     let bar = Bar::new(c.quiet);
     let doc = explainer::with_threads(c.threads, || {
         explainer::explain(

@@ -10,6 +10,8 @@ use std::path::Path;
 /// A feature spec as given on the command line (`--features`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeatureSpec {
+    /// Chosen by input kind: `tabular` for rows, `grid:8x8` for images, `segments:10` for audio.
+    Auto,
     /// One feature per element of the row.
     Tabular,
     /// Groups of elements read from a JSON file `{"names": [...], "ids": [...]}`, with one
@@ -39,7 +41,7 @@ impl FeatureSpec {
     pub fn parse(spec: &str) -> Result<FeatureSpec> {
         let unknown = || {
             Error::Input(format!(
-                "unknown feature spec '{spec}': expected tabular, map:FILE.json, grid:RxC, slic:N[:compactness], segments:N or spectro:TxF"
+                "unknown feature spec '{spec}': expected auto, tabular, map:FILE.json, grid:RxC, slic:N[:compactness], segments:N or spectro:TxF"
             ))
         };
         let pair = |v: &str| -> Result<(usize, usize)> {
@@ -57,6 +59,7 @@ impl FeatureSpec {
         };
         match spec.split_once(':') {
             None if spec == "tabular" => Ok(FeatureSpec::Tabular),
+            None if spec == "auto" => Ok(FeatureSpec::Auto),
             Some(("map", file)) if !file.is_empty() => Ok(FeatureSpec::Map(file.into())),
             Some(("grid", v)) => pair(v).map(|(rows, cols)| FeatureSpec::Grid { rows, cols }),
             Some(("spectro", v)) => pair(v).map(|(t, f)| FeatureSpec::Spectro { t, f }),
@@ -81,6 +84,7 @@ impl FeatureSpec {
 impl std::fmt::Display for FeatureSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            FeatureSpec::Auto => write!(f, "auto"),
             FeatureSpec::Tabular => write!(f, "tabular"),
             FeatureSpec::Map(p) => write!(f, "map:{p}"),
             FeatureSpec::Grid { rows, cols } => write!(f, "grid:{rows}x{cols}"),

@@ -60,6 +60,8 @@ pub enum View {
 /// Instances ready for [`crate::explainer::explain`], the files behind them, and their views.
 #[derive(Default)]
 pub struct Prepared {
+    /// The feature spec used (`auto` resolved for the input kind), as recorded in artifacts.
+    pub features: String,
     pub instances: Vec<Instance>,
     pub sources: Sources,
     pub views: Vec<View>,
@@ -104,11 +106,27 @@ pub fn prepare(model: &Model, req: &Request) -> Result<Prepared> {
             );
         }
     }
+    let resolved;
+    let req = if req.features == FeatureSpec::Auto {
+        let features = match k {
+            Kind::Rows => FeatureSpec::Tabular,
+            Kind::Image => FeatureSpec::Grid { rows: 8, cols: 8 },
+            Kind::Audio => FeatureSpec::Segments(10),
+        };
+        resolved = Request {
+            features,
+            ..req.clone()
+        };
+        &resolved
+    } else {
+        req
+    };
     let mut prepared = match k {
         Kind::Rows => prepare_rows(model, req)?,
         Kind::Image => prepare_images(model, req)?,
         Kind::Audio => prepare_audio(model, req)?,
     };
+    prepared.features = req.features.to_string();
     for p in &req.background {
         prepared.sources.background.push(FileRef {
             path: p.display().to_string(),

@@ -679,3 +679,28 @@ fn float_stereo_wav_channel_and_background_clips() {
         "{err}"
     );
 }
+
+#[test]
+fn default_features_follow_the_input_kind_and_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d.json");
+    let doc = run_ok(&[
+        "shap",
+        "--model",
+        data("linear_audio.onnx").to_str().unwrap(),
+        "--input",
+        data("linear_audio.wav").to_str().unwrap(),
+        "--sample-rate",
+        "16000",
+        "--method",
+        "exact",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(doc["params"]["features"], "segments:10");
+    assert_eq!(
+        doc["explanations"][0]["values"].as_array().unwrap().len(),
+        10
+    );
+}
