@@ -105,7 +105,8 @@ struct Common {
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Image preprocessing (value = (pixel * scale - mean) / std)")]
 struct ImageArgs {
-    /// Image size WxH the model takes (checked against the model; default: the model's).
+    /// Image size WxH: sets the model's height and width when it leaves them open, else checked
+    /// against them. Images are resized to the model's size.
     #[arg(long)]
     image_size: Option<String>,
     /// Tensor layout: nchw or nhwc.
@@ -309,6 +310,7 @@ fn attribute(
             .map(|h| Held::parse_arg(h))
             .collect::<Result<_>>()?,
         reduce: c.reduce.as_deref().map(Reduce::parse).transpose()?,
+        axis_sizes: image::axis_sizes(&request.image),
     };
     let model = Model::load(&c.model, &options)?;
     let prepared = inputs::prepare(&model, &request)?;

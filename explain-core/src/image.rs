@@ -138,6 +138,19 @@ fn channel_order_name(c: ChannelOrder) -> &'static str {
     }
 }
 
+/// The model-input axes (batch axis = 0) that `--image-size WxH` sets for a layout: `(2, H)`
+/// and `(3, W)` for NCHW, `(1, H)` and `(2, W)` for NHWC. Empty without a size.
+pub fn axis_sizes(pre: &Preprocess) -> Vec<(usize, usize)> {
+    let Some((w, h)) = pre.size else {
+        return vec![];
+    };
+    let (h_axis, w_axis) = match pre.layout {
+        Layout::Nchw => (2, 3),
+        Layout::Nhwc => (1, 2),
+    };
+    vec![(h_axis, h as usize), (w_axis, w as usize)]
+}
+
 /// Parses an image size `"WIDTHxHEIGHT"`, e.g. `"224x224"` (also `X`, spaces around numbers).
 pub fn parse_size(s: &str) -> Result<(u32, u32)> {
     let bad = || {

@@ -203,6 +203,9 @@ pub struct ModelOptions {
     pub held: Vec<(String, Held)>,
     /// Reduce each output row to one value (a detector's heatmap to a score).
     pub reduce: Option<Reduce>,
+    /// Sizes for axes of the explained input that the model leaves symbolic, as (axis, size)
+    /// with axis 0 the batch axis (e.g. an image's H and W from `--image-size`).
+    pub axis_sizes: Vec<(usize, usize)>,
 }
 
 /// A constant for an input that is not explained (e.g. a recurrent state).
@@ -329,7 +332,7 @@ impl Model {
                 input.dtype
             );
         }
-        let (batch, row_shape) = geometry(&input, path)?;
+        let (batch, row_shape) = geometry(&input, path, &options.axis_sizes)?;
         for (name, _) in &options.held {
             if !info.inputs.iter().any(|i| &i.name == name) || name == &input.name {
                 bad_input!(
@@ -505,7 +508,11 @@ fn pick(ts: &[TensorInfo], name: Option<&str>, what: &str, path: &Path) -> Resul
     }
 }
 
-fn geometry(input: &TensorInfo, path: &Path) -> Result<(Batch, Vec<usize>)> {
+fn geometry(
+    input: &TensorInfo,
+    path: &Path,
+    axis_sizes: &[(usize, usize)],
+) -> Result<(Batch, Vec<usize>)> {
     let Some((first, rest)) = input.shape.split_first() else {
         bad_input!(
             "input '{}' of model {} declares no shape; explain needs [batch, ...] with fixed sizes after the batch axis",
@@ -524,15 +531,23 @@ fn geometry(input: &TensorInfo, path: &Path) -> Result<(Batch, Vec<usize>)> {
         Dim::Symbolic(s) => Batch::Symbolic(s.clone()),
     };
     let mut row = Vec::with_capacity(rest.len());
-    for (axis, d) in rest.iter().enumerate() {
-        match d {
-            Dim::Fixed(n) if *n > 0 => row.push(*n as usize),
-            _ => bad_input!(
-                "input '{}' of model {} has shape {} with a non-fixed size at axis {}; explain needs fixed sizes after the batch axis",
+    for (i, d) in rest.iter().enumerate() {
+        let axis = i + 1;
+        let given = axis_sizes.iter().find(|(a, _)| *a == axis).map(|(_, n)| *n);
+        match (d, given) {
+            (Dim::Fixed(n), Some(g)) if *n as usize != g => bad_input!(
+                "input '{}' of model {} has shape {}: axis {axis} is fixed at {n}, but {g} was asked for (--image-size)",
                 input.name,
                 path.display(),
-                input.shape_string(),
-                axis + 1
+                input.shape_string()
+            ),
+            (Dim::Fixed(n), _) if *n > 0 => row.push(*n as usize),
+            (Dim::Symbolic(_), Some(g)) if g > 0 => row.push(g),
+            _ => bad_input!(
+                "input '{}' of model {} has shape {} with a non-fixed size at axis {axis}; give the size (for images: --image-size WxH)",
+                input.name,
+                path.display(),
+                input.shape_string()
             ),
         }
     }

@@ -323,6 +323,16 @@ def main():
     written += ["linear_audio.onnx", "linear_audio.json", "linear_audio.wav", "linear_audio_long.wav",
                 "linear_audio_8k.wav", "linear_audio_short.wav"]
 
+    # 9. mean_image.onnx: y = mean of a [N,3,H,W] image with symbolic H and W ----------
+    save_model("mean_image.onnx", make_model(
+        "mean_image",
+        [helper.make_node("ReduceMean", ["image"], ["m"], axes=[1, 2, 3], keepdims=0),
+         helper.make_node("Unsqueeze", ["m", "one"], ["y"])],
+        [vinfo("image", ["N", 3, "H", "W"])], [vinfo("y", ["N", 1])],
+        [init("one", np.array([1], dtype=np.int64), dtype=np.int64)],
+        "y = mean(image), image: [N,3,H,W] with symbolic H, W; y: [N,1]"))
+    written += ["mean_image.onnx"]
+
     # ----------------------------------------------------------------------- checks
     y = run(session("linear.onnx"), lin_x)
     assert y.shape == (4, 1)

@@ -704,3 +704,60 @@ fn default_features_follow_the_input_kind_and_are_recorded() {
         10
     );
 }
+
+#[test]
+fn image_size_binds_a_model_with_open_height_and_width() {
+    // mean_image.onnx takes [N, 3, H, W] with symbolic H, W: --image-size sets them, and the
+    // mean's cell attributions with a zero baseline are the cell sums / (3·H·W).
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m.json");
+    let (model, png) = (data("mean_image.onnx"), data("linear_image.png"));
+    let (model, png) = (model.to_str().unwrap(), png.to_str().unwrap());
+    assert_exit_2(
+        &explain_cli(&[
+            "shap",
+            "--model",
+            model,
+            "--input",
+            png,
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        &["mean_image.onnx", "[N, 3, H, W]", "--image-size"],
+    );
+    let doc = run_ok(&[
+        "shap",
+        "--model",
+        model,
+        "--input",
+        png,
+        "--image-size",
+        "6x8",
+        "--features",
+        "grid:2x3",
+        "--baseline",
+        "zero",
+        "--method",
+        "exact",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let png = image::open(data("linear_image.png")).unwrap().to_rgb8();
+    let values = values_of(&doc["explanations"][0]);
+    for (cell, got) in values.iter().enumerate() {
+        let (r, c) = (cell / 3, cell % 3);
+        let sum: f64 = (r * 4..r * 4 + 4)
+            .flat_map(|y| (c * 2..c * 2 + 2).map(move |x| (x, y)))
+            .flat_map(|(x, y)| png.get_pixel(x as u32, y as u32).0)
+            .map(|v| v as f64 / 255.0)
+            .sum();
+        assert!(
+            (got - sum / 144.0).abs() < 1e-6,
+            "cell {cell}: {got} vs {}",
+            sum / 144.0
+        );
+    }
+    assert_eq!(doc["preprocessing"]["width"], 6);
+    assert_eq!(doc["preprocessing"]["height"], 8);
+}
