@@ -219,42 +219,36 @@ fn bad_media_input_exits_2_with_a_clear_message() {
     std::fs::write(&bad_png, b"not a png at all").unwrap();
     let (img_model, aud_model) = (data("linear_image.onnx"), data("linear_audio.onnx"));
     let (img_model, aud_model) = (img_model.to_str().unwrap(), aud_model.to_str().unwrap());
+    // Every audio case: the sample-linear model, one clip, 4 segments at 16 kHz, plus extras.
+    let audio = |clip: &str, extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["--model", aud_model, "--input"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        args.push(data(clip).display().to_string());
+        args.extend(["--features", "segments:4", "--sample-rate", "16000"].map(String::from));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let broken = vec![
+        "--model",
+        img_model,
+        "--input",
+        bad_png.to_str().unwrap(),
+        "--features",
+        "grid:2x2",
+    ];
     let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
         (
-            vec![
-                "--model".into(),
-                img_model.into(),
-                "--input".into(),
-                bad_png.display().to_string(),
-                "--features".into(),
-                "grid:2x2".into(),
-            ],
+            broken.into_iter().map(String::from).collect(),
             vec!["broken.png", "cannot be decoded"],
         ),
         (
-            vec![
-                "--model".into(),
-                aud_model.into(),
-                "--input".into(),
-                data("linear_audio_8k.wav").display().to_string(),
-                "--features".into(),
-                "segments:4".into(),
-                "--sample-rate".into(),
-                "16000".into(),
-            ],
+            audio("linear_audio_8k.wav", &[]),
             vec!["linear_audio_8k.wav", "8000 Hz", "16000 Hz", "--resample"],
         ),
         (
-            vec![
-                "--model".into(),
-                aud_model.into(),
-                "--input".into(),
-                data("linear_audio_short.wav").display().to_string(),
-                "--features".into(),
-                "segments:4".into(),
-                "--sample-rate".into(),
-                "16000".into(),
-            ],
+            audio("linear_audio_short.wav", &[]),
             vec![
                 "linear_audio_short.wav",
                 "too short",
@@ -263,33 +257,11 @@ fn bad_media_input_exits_2_with_a_clear_message() {
             ],
         ),
         (
-            vec![
-                "--model".into(),
-                aud_model.into(),
-                "--input".into(),
-                data("linear_audio.wav").display().to_string(),
-                "--features".into(),
-                "segments:4".into(),
-                "--sample-rate".into(),
-                "16000".into(),
-                "--hold".into(),
-                "state=zeros".into(),
-            ],
+            audio("linear_audio.wav", &["--hold", "state=zeros"]),
             vec!["state", "linear_audio.onnx", "'x'"],
         ),
         (
-            vec![
-                "--model".into(),
-                aud_model.into(),
-                "--input".into(),
-                data("linear_audio.wav").display().to_string(),
-                "--features".into(),
-                "segments:4".into(),
-                "--sample-rate".into(),
-                "16000".into(),
-                "--output".into(),
-                "logits".into(),
-            ],
+            audio("linear_audio.wav", &["--output", "logits"]),
             vec!["no output named 'logits'", "'y' [N, 1]"],
         ),
     ];
