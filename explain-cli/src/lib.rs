@@ -10,9 +10,11 @@ use explain_core::estimators::Method;
 use explain_core::estimators::lime::{self, LimeParams, Selection};
 use explain_core::explainer::{self, Attributions, ProgressSink, Settings, TargetSpec};
 use explain_core::features::FeatureSpec;
+use explain_core::manifest::Manifest;
 use explain_core::masker::BaselineSpec;
 use explain_core::model::{Held, Model, ModelInfo, ModelOptions, Reduce, inspect};
-use explain_core::{Result, figures, image, inputs, output};
+use explain_core::profiles::ProfileConfig;
+use explain_core::{Error, Result, figures, image, inputs, inventory, output, slices};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -42,16 +44,96 @@ enum Command {
     Shap(ShapArgs),
     /// LIME attributions for every input row.
     Lime(LimeArgs),
+    /// Performance per validation slice (locale, lighting, site, ...) with 95% intervals,
+    /// disparities between slices with verdicts, and explanation profiles per slice.
+    Slices(Box<SlicesArgs>),
+    /// Data inventory: counts and shares by every attribute, missing values, language
+    /// coverage, datasheet fields and target-market coverage of one or more manifests.
+    Inventory(InventoryArgs),
+}
+
+#[derive(Args, Debug)]
+struct InventoryArgs {
+    /// Manifests, each as PATH (a validation manifest) or ROLE=PATH, ROLE one of train,
+    /// validation, test, background.
+    #[arg(required = true, num_args = 1..)]
+    manifests: Vec<String>,
+    /// Datasheet (TOML): origin, collection period and geography, licence, legal basis,
+    /// labelling, data category, security grade, cross-border transfer, target markets.
+    #[arg(long)]
+    datasheet: Option<PathBuf>,
+    /// Items a required locale needs in validation data for its market to count as covered
+    /// (default: the datasheet's, else 30).
+    #[arg(long)]
+    min_n: Option<usize>,
+    /// The column holding locales such as ja-JP (default: locale).
+    #[arg(long)]
+    locale_column: Option<String>,
+    /// The column holding languages (default: language, lang or locale).
+    #[arg(long)]
+    language_column: Option<String>,
+    /// Where to write inventory.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// No summary.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// The model, how to run it and how to read its inputs: shared by every command that runs one.
+#[derive(Args, Debug)]
+struct ModelArgs {
+    /// The ONNX model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// The model output to use, by name (default: the first).
+    #[arg(long)]
+    output: Option<String>,
+    /// Reduce a spatial output (e.g. a detector's heatmap) to one score: max or mean.
+    #[arg(long, value_parser = ["max", "mean"])]
+    reduce: Option<String>,
+    /// Hold another model input constant: NAME=zeros or NAME=FILE.npy (repeatable).
+    #[arg(long)]
+    hold: Vec<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Model rows per inference call.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    #[command(flatten)]
+    image: ImageArgs,
+    #[command(flatten)]
+    audio: AudioArgs,
+    /// No progress bar and no summary.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
 struct Common {
-    /// The ONNX model file.
-    #[arg(long)]
-    model: PathBuf,
+    #[command(flatten)]
+    m: ModelArgs,
     /// What to explain: .npy (float32, [n, ...]) or .csv rows, .png/.jpg images, or .wav clips.
     #[arg(long, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
+    /// Output index to explain, `top` (each row's top class) or `auto` (the first row's top class).
+    #[arg(long, default_value = "auto")]
+    target: String,
+    #[command(flatten)]
+    x: ExplainArgs,
+    /// Where to write the attribution JSON.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write plots (PNG and SVG) into this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+}
+
+/// How instances are cut into features and masked, shared by `shap`, `lime` and the
+/// explanation profiles of `slices`.
+#[derive(Args, Debug)]
+struct ExplainArgs {
     /// Features: tabular, map:FILE.json, grid:RxC, slic:N[:compactness], segments:N, spectro:TxF.
     /// Default: tabular for rows, grid:8x8 for images, segments:10 for audio.
     #[arg(long, default_value = "auto")]
@@ -63,43 +145,12 @@ struct Common {
     /// noise[:level] (audio). Default: zero for tensors, mean colour for images, silence for audio.
     #[arg(long)]
     baseline: Option<String>,
-    /// Output index to explain, `top` (each row's top class) or `auto` (the first row's top class).
-    #[arg(long, default_value = "auto")]
-    target: String,
-    /// The model output to explain, by name (default: the first).
-    #[arg(long)]
-    output: Option<String>,
-    /// Reduce a spatial output (e.g. a detector's heatmap) to one score: max or mean.
-    #[arg(long, value_parser = ["max", "mean"])]
-    reduce: Option<String>,
-    /// Hold another model input constant: NAME=zeros or NAME=FILE.npy (repeatable).
-    #[arg(long)]
-    hold: Vec<String>,
     /// Seed for every random choice; same seed, same bytes.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Model rows per inference call.
-    #[arg(long, default_value_t = 256)]
-    batch_size: usize,
     /// Scale of the attributions: identity or logit (log-odds).
     #[arg(long, default_value = "identity", value_parser = ["identity", "logit"])]
     link: String,
-    #[command(flatten)]
-    image: ImageArgs,
-    #[command(flatten)]
-    audio: AudioArgs,
-    /// Where to write the attribution JSON.
-    #[arg(long)]
-    out: PathBuf,
-    /// Also write plots (PNG and SVG) into this directory.
-    #[arg(long)]
-    plot: Option<PathBuf>,
-    /// No progress bar and no summary.
-    #[arg(long)]
-    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -173,6 +224,71 @@ struct LimeArgs {
     feature_selection: String,
 }
 
+#[derive(Args, Debug)]
+struct SlicesArgs {
+    #[command(flatten)]
+    m: ModelArgs,
+    /// Validation manifest: a CSV with `input` (a file, relative to the manifest), `label` (a
+    /// class index) and attribute columns.
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Attribute columns to slice by, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    slice_by: Vec<String>,
+    /// Columns whose value combinations form slices, comma-separated (repeatable).
+    #[arg(long)]
+    intersect: Vec<String>,
+    /// The positive class of binary decisions (default 1 for models with one or two outputs;
+    /// without it, models with more outputs are judged on top-class accuracy).
+    #[arg(long)]
+    positive: Option<usize>,
+    /// Decide positive when the positive class's output is at least this.
+    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
+    threshold: f64,
+    /// Slices with fewer items are reported as insufficient_data instead of getting a verdict.
+    #[arg(long, default_value_t = 30)]
+    min_n: usize,
+    /// Bootstrap replicates for the disparity intervals.
+    #[arg(long, default_value_t = 1000)]
+    bootstrap: usize,
+    /// A disparity threshold: METRIC=ratio:T or METRIC=difference:T (repeatable). Defaults:
+    /// selection_rate, tpr, precision ratio >= 0.8; accuracy, fpr, fnr difference <= 0.1.
+    #[arg(long)]
+    rule: Vec<String>,
+    /// Flag a disparity only when its chi-square test stays significant after Holm's
+    /// correction over all disparities.
+    #[arg(long)]
+    holm: bool,
+    /// Significance level for --holm.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Exit with status 1 when any verdict is `flag` (for CI).
+    #[arg(long)]
+    fail_on_flag: bool,
+    /// Where to write slices.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Where to write the per-item predictions (default: predictions.csv beside --out).
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+    /// Items per slice explained for the explanation profiles (0: no profiles).
+    #[arg(long, default_value_t = 8)]
+    profile_items: usize,
+    /// Flag a slice whose profile differs from the overall one by more than this
+    /// (1 - Spearman correlation of mean |attribution| per feature).
+    #[arg(long, default_value_t = 0.5)]
+    profile_threshold: f64,
+    /// Estimator for the profiles.
+    #[arg(long, default_value = "kernel", value_parser = ["exact", "kernel", "permutation", "lime"])]
+    profile_method: String,
+    /// Coalition budget per explained item (profiles average over items, so a smaller budget
+    /// than for `shap` does).
+    #[arg(long, default_value_t = 512)]
+    profile_samples: usize,
+    #[command(flatten)]
+    x: ExplainArgs,
+}
+
 /// Runs the CLI on the process arguments and exits with its status.
 pub fn main() {
     let cli = Cli::parse();
@@ -207,7 +323,127 @@ fn run(cli: Cli) -> Result<()> {
             };
             attribute(a.common, Method::Lime, a.samples, Some(params))
         }
+        Command::Slices(a) => slices(*a),
+        Command::Inventory(a) => inventory(a),
     }
+}
+
+fn inventory(a: InventoryArgs) -> Result<()> {
+    output::check_writable(&a.out)?;
+    let sources = a
+        .manifests
+        .iter()
+        .map(|m| inventory::read_source(m))
+        .collect::<Result<Vec<_>>>()?;
+    let datasheet = a
+        .datasheet
+        .as_deref()
+        .map(inventory::Datasheet::read)
+        .transpose()?;
+    let options = inventory::Options {
+        min_n: a.min_n,
+        locale_column: a.locale_column,
+        language_column: a.language_column,
+    };
+    let doc = inventory::build(&sources, datasheet.as_ref(), &options)?;
+    output::write_json(&a.out, &doc)?;
+    if !a.quiet {
+        emit(&doc.summary());
+        emit(&format!("written: {}\n", a.out.display()));
+    }
+    Ok(())
+}
+
+fn slices(a: SlicesArgs) -> Result<()> {
+    let predictions_path = a.predictions.clone().unwrap_or_else(|| {
+        a.out
+            .parent()
+            .map(|d| d.join("predictions.csv"))
+            .unwrap_or_else(|| "predictions.csv".into())
+    });
+    output::check_writable(&a.out)?;
+    output::check_writable(&predictions_path)?;
+    let request = request(&a.m, &a.x, Vec::new())?;
+    let config = slices::Config {
+        slice_by: a
+            .slice_by
+            .iter()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect(),
+        intersect: a
+            .intersect
+            .iter()
+            .map(|g| g.split(',').map(|c| c.trim().to_string()).collect())
+            .collect(),
+        min_n: a.min_n,
+        bootstrap: a.bootstrap,
+        rules: a
+            .rule
+            .iter()
+            .map(|r| slices::Rule::parse(r))
+            .collect::<Result<_>>()?,
+        holm: a.holm,
+        alpha: a.alpha,
+    };
+    let method = Method::parse(&a.profile_method)?;
+    let profiles = (a.profile_items > 0).then(|| -> Result<_> {
+        Ok((
+            Settings {
+                method,
+                samples: Some(a.profile_samples),
+                seed: a.x.seed,
+                target: TargetSpec::Auto,
+                link: Link::parse(&a.x.link)?,
+                batch_size: a.m.batch_size,
+                features: request.features.to_string(),
+                lime: None,
+            },
+            ProfileConfig {
+                per_slice: a.profile_items,
+                threshold: a.profile_threshold,
+            },
+        ))
+    });
+    let validation = slices::Validation {
+        request: &request,
+        decision: slices::Decision {
+            positive: a.positive,
+            threshold: a.threshold,
+        },
+        config,
+        seed: a.x.seed,
+        batch_size: a.m.batch_size,
+        predictions_path: &predictions_path,
+        profiles: profiles.transpose()?,
+    };
+    let manifest = Manifest::read(&a.manifest)?;
+    let model = load_model(&a.m, &request.image)?;
+    let bar = Bar::new(a.m.quiet, "predicting", "");
+    let (doc, predictions) = explainer::with_threads(a.m.threads, || {
+        slices::validate(&model, &manifest, &validation, &bar)
+    })??;
+    bar.finish();
+    output::write_atomic(&predictions_path, predictions.to_csv().as_bytes())?;
+    output::write_json(&a.out, &doc)?;
+    if !a.m.quiet {
+        emit(&doc.summary());
+        emit(&format!(
+            "written: {} and {}\n",
+            a.out.display(),
+            predictions_path.display()
+        ));
+    }
+    let flags = doc.flags();
+    if a.fail_on_flag && !flags.is_empty() {
+        return Err(Error::Check(format!(
+            "{} flag{} raised (--fail-on-flag): {}",
+            flags.len(),
+            if flags.len() == 1 { "" } else { "s" },
+            flags.join("; ")
+        )));
+    }
+    Ok(())
 }
 
 /// Writes text to stdout; a closed pipe (`explain ... | head`) is not an error.
@@ -249,6 +485,58 @@ fn describe(info: &ModelInfo) -> String {
     s
 }
 
+fn image_preprocess(a: &ImageArgs) -> Result<image::Preprocess> {
+    Ok(image::Preprocess {
+        size: a.image_size.as_deref().map(image::parse_size).transpose()?,
+        layout: if a.layout == "nhwc" {
+            image::Layout::Nhwc
+        } else {
+            image::Layout::Nchw
+        },
+        channels: match a.channels.as_str() {
+            "bgr" => image::ChannelOrder::Bgr,
+            "gray" => image::ChannelOrder::Gray,
+            _ => image::ChannelOrder::Rgb,
+        },
+        scale: image::parse_scale(&a.scale)?,
+        mean: image::parse_list(&a.mean, "--mean")?,
+        std: image::parse_list(&a.std, "--std")?,
+    })
+}
+
+/// The request for explaining `inputs` with the model arguments' preprocessing.
+fn request(m: &ModelArgs, x: &ExplainArgs, inputs: Vec<PathBuf>) -> Result<inputs::Request> {
+    Ok(inputs::Request {
+        inputs,
+        features: FeatureSpec::parse(&x.features)?,
+        background: x.background.clone(),
+        baseline: x.baseline.as_deref().map(BaselineSpec::parse).transpose()?,
+        image: image_preprocess(&m.image)?,
+        audio: m.audio.sample_rate.map(|sample_rate| AudioPreprocess {
+            sample_rate,
+            channel: m.audio.channel,
+            resample: m.audio.resample,
+        }),
+        seed: x.seed,
+        crossfade_ms: m.audio.crossfade_ms,
+    })
+}
+
+fn load_model(m: &ModelArgs, image: &image::Preprocess) -> Result<Model> {
+    let options = ModelOptions {
+        input: None,
+        output: m.output.clone(),
+        held: m
+            .hold
+            .iter()
+            .map(|h| Held::parse_arg(h))
+            .collect::<Result<_>>()?,
+        reduce: m.reduce.as_deref().map(Reduce::parse).transpose()?,
+        axis_sizes: image::axis_sizes(image),
+    };
+    Model::load(&m.model, &options)
+}
+
 fn attribute(
     c: Common,
     method: Method,
@@ -256,67 +544,22 @@ fn attribute(
     lime: Option<LimeParams>,
 ) -> Result<()> {
     output::check_writable(&c.out)?;
-    let features = FeatureSpec::parse(&c.features)?;
+    let request = request(&c.m, &c.x, c.input.clone())?;
     let mut settings = Settings {
         method,
         samples,
-        seed: c.seed,
+        seed: c.x.seed,
         target: TargetSpec::parse(&c.target)?,
-        link: Link::parse(&c.link)?,
-        batch_size: c.batch_size,
-        features: features.to_string(),
+        link: Link::parse(&c.x.link)?,
+        batch_size: c.m.batch_size,
+        features: request.features.to_string(),
         lime,
     };
-    let request = inputs::Request {
-        inputs: c.input.clone(),
-        features,
-        background: c.background.clone(),
-        baseline: c.baseline.as_deref().map(BaselineSpec::parse).transpose()?,
-        image: image::Preprocess {
-            size: c
-                .image
-                .image_size
-                .as_deref()
-                .map(image::parse_size)
-                .transpose()?,
-            layout: if c.image.layout == "nhwc" {
-                image::Layout::Nhwc
-            } else {
-                image::Layout::Nchw
-            },
-            channels: match c.image.channels.as_str() {
-                "bgr" => image::ChannelOrder::Bgr,
-                "gray" => image::ChannelOrder::Gray,
-                _ => image::ChannelOrder::Rgb,
-            },
-            scale: image::parse_scale(&c.image.scale)?,
-            mean: image::parse_list(&c.image.mean, "--mean")?,
-            std: image::parse_list(&c.image.std, "--std")?,
-        },
-        audio: c.audio.sample_rate.map(|sample_rate| AudioPreprocess {
-            sample_rate,
-            channel: c.audio.channel,
-            resample: c.audio.resample,
-        }),
-        seed: c.seed,
-        crossfade_ms: c.audio.crossfade_ms,
-    };
-    let options = ModelOptions {
-        input: None,
-        output: c.output.clone(),
-        held: c
-            .hold
-            .iter()
-            .map(|h| Held::parse_arg(h))
-            .collect::<Result<_>>()?,
-        reduce: c.reduce.as_deref().map(Reduce::parse).transpose()?,
-        axis_sizes: image::axis_sizes(&request.image),
-    };
-    let model = Model::load(&c.model, &options)?;
+    let model = load_model(&c.m, &request.image)?;
     let prepared = inputs::prepare(&model, &request)?;
     settings.features = prepared.features.clone();
-    let bar = Bar::new(c.quiet);
-    let doc = explainer::with_threads(c.threads, || {
+    let bar = Bar::new(c.m.quiet, "explaining", " coalitions");
+    let doc = explainer::with_threads(c.m.threads, || {
         explainer::explain(
             &model,
             &prepared.instances,
@@ -330,7 +573,7 @@ fn attribute(
     if let Some(dir) = &c.plot {
         figures::write_explanation_plots(dir, &doc, &prepared.views)?;
     }
-    if !c.quiet {
+    if !c.m.quiet {
         emit(&summarise(&doc, &c.out));
     }
     Ok(())
@@ -378,7 +621,7 @@ fn summarise(doc: &Attributions, out: &std::path::Path) -> String {
 struct Bar(ProgressBar);
 
 impl Bar {
-    fn new(quiet: bool) -> Bar {
+    fn new(quiet: bool, message: &'static str, unit: &str) -> Bar {
         let target = if quiet || !std::io::stderr().is_terminal() {
             ProgressDrawTarget::hidden()
         } else {
@@ -386,13 +629,13 @@ impl Bar {
         };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {msg} [{bar:30}] {pos}/{len} coalitions, {elapsed} (eta {eta})",
-            )
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {{msg}} [{{bar:30}}] {{pos}}/{{len}}{unit}, {{elapsed}} (eta {{eta}})"
+            ))
             .expect("valid template")
             .progress_chars("=> "),
         );
-        bar.set_message("explaining");
+        bar.set_message(message);
         Bar(bar)
     }
 
@@ -409,7 +652,11 @@ impl Progress for Bar {
 
 impl ProgressSink for Bar {
     fn begin(&self, total: u64) {
+        self.0.set_position(0);
         self.0.set_length(total);
+    }
+    fn stage(&self, name: &str) {
+        self.0.set_message(name.to_string());
     }
     fn as_progress(&self) -> &dyn Progress {
         self

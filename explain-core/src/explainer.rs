@@ -122,6 +122,20 @@ pub struct ModelRef {
     pub output: String,
 }
 
+impl ModelRef {
+    /// The loaded model's identity: path, hash, backend, and the input and output used.
+    pub fn of(model: &Model) -> ModelRef {
+        ModelRef {
+            path: model.info.path.clone(),
+            sha256: model.info.sha256.clone(),
+            backend: model.backend_name().into(),
+            backend_version: model.backend_version(),
+            input: model.input.name.clone(),
+            output: model.output.name.clone(),
+        }
+    }
+}
+
 /// The parameters as recorded in an artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
@@ -313,14 +327,7 @@ pub fn explain(
     Ok(Attributions {
         schema: SCHEMA.into(),
         tool: Tool::current(),
-        model: ModelRef {
-            path: model.info.path.clone(),
-            sha256: model.info.sha256.clone(),
-            backend: model.backend_name().into(),
-            backend_version: model.backend_version(),
-            input: model.input.name.clone(),
-            output: model.output.name.clone(),
-        },
+        model: ModelRef::of(model),
         method: settings.method,
         params: Params {
             samples: samples_for(first),
@@ -381,7 +388,10 @@ fn resolve_target(
 
 /// Progress reporting for a whole run: told the total first, then advanced per coalition.
 pub trait ProgressSink: Sync {
+    /// Starts a stage of `total` steps (coalitions, or items for a validation run).
     fn begin(&self, total: u64);
+    /// Names the stage that follows (shown beside the bar).
+    fn stage(&self, _name: &str) {}
     fn as_progress(&self) -> &dyn Progress;
 }
 

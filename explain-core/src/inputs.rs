@@ -91,6 +91,11 @@ fn kind(path: &Path) -> Result<Kind> {
     })
 }
 
+/// Whether a file is read as an image (by its extension).
+pub fn is_image(path: &Path) -> bool {
+    matches!(kind(path), Ok(Kind::Image))
+}
+
 /// Reads every input and background file and builds the instances.
 pub fn prepare(model: &Model, req: &Request) -> Result<Prepared> {
     let Some(first) = req.inputs.first() else {
@@ -244,14 +249,7 @@ fn noise_baseline(model: &Model, req: &Request, x: &[f32], level: f32) -> Baseli
 }
 
 fn prepare_images(model: &Model, req: &Request) -> Result<Prepared> {
-    let geo: Geometry = img::geometry(&model.row_shape, req.image.layout).map_err(|e| {
-        Error::Input(format!(
-            "{e} (model {} input '{}' {})",
-            model.info.path,
-            model.input.name,
-            model.input.shape_string()
-        ))
-    })?;
+    let geo = image_geometry(model, req)?;
     let images: Vec<img::LoadedImage> = req
         .inputs
         .iter()
@@ -286,18 +284,7 @@ fn prepare_images(model: &Model, req: &Request) -> Result<Prepared> {
         ),
     };
     let mut prepared = Prepared::default();
-    prepared.sources.preprocessing = Some(serde_json::json!({
-        "kind": "image",
-        "width": geo.width,
-        "height": geo.height,
-        "channels": geo.channels,
-        "layout": req.image.layout,
-        "channel_order": req.image.channels,
-        "scale": req.image.scale,
-        "mean": req.image.mean,
-        "std": req.image.std,
-        "resize": "triangle filter to the model's size when the file differs",
-    }));
+    prepared.sources.preprocessing = Some(image_preprocessing(req, &geo));
     let mut shared_features: Option<Arc<FeatureMap>> = None;
     for (image, path) in images.into_iter().zip(&req.inputs) {
         prepared.sources.inputs.push(file_ref(path, 1)?);
@@ -407,16 +394,10 @@ fn prepare_audio(model: &Model, req: &Request) -> Result<Prepared> {
         .collect::<Result<_>>()?;
     let background = concat_rows(&background, len);
     let mut prepared = Prepared::default();
-    prepared.sources.preprocessing = Some(serde_json::json!({
-        "kind": "audio",
-        "sample_rate": pre.sample_rate,
-        "channel": pre.channel.unwrap_or(0),
-        "resample": pre.resample,
-        "window_samples": len,
-        "crossfade_ms": req.crossfade_ms,
-        "crossfade_samples": 2 * crossfade + usize::from(crossfade > 0),
-        "windows": "consecutive, non-overlapping; a trailing partial window is dropped",
-    }));
+    let mut preprocessing = audio_preprocessing(pre, len);
+    preprocessing["crossfade_ms"] = req.crossfade_ms.into();
+    preprocessing["crossfade_samples"] = (2 * crossfade + usize::from(crossfade > 0)).into();
+    prepared.sources.preprocessing = Some(preprocessing);
     for path in &req.inputs {
         let clip = audio::read_wav(path, pre)?;
         let windows = audio::windows(&clip, len, pre.sample_rate)?;
@@ -459,4 +440,114 @@ fn prepare_audio(model: &Model, req: &Request) -> Result<Prepared> {
         }
     }
     Ok(prepared)
+}
+
+fn image_geometry(model: &Model, req: &Request) -> Result<Geometry> {
+    img::geometry(&model.row_shape, req.image.layout).map_err(|e| {
+        Error::Input(format!(
+            "{e} (model {} input '{}' {})",
+            model.info.path,
+            model.input.name,
+            model.input.shape_string()
+        ))
+    })
+}
+
+fn image_preprocessing(req: &Request, geo: &Geometry) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "image",
+        "width": geo.width,
+        "height": geo.height,
+        "channels": geo.channels,
+        "layout": req.image.layout,
+        "channel_order": req.image.channels,
+        "scale": req.image.scale,
+        "mean": req.image.mean,
+        "std": req.image.std,
+        "resize": "triangle filter to the model's size when the file differs",
+    })
+}
+
+fn audio_preprocessing(pre: &AudioPreprocess, len: usize) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "audio",
+        "sample_rate": pre.sample_rate,
+        "channel": pre.channel.unwrap_or(0),
+        "resample": pre.resample,
+        "window_samples": len,
+        "windows": "consecutive, non-overlapping; a trailing partial window is dropped",
+    })
+}
+
+/// Model rows for whole items (one row per file), as a validation run needs them: every file
+/// is read with `req`'s preprocessing, in parallel, and must give exactly one model row (one
+/// tensor row, one image, or a clip of one window). Returns the rows, flattened in `paths`
+/// order, and the preprocessing as recorded in artifacts.
+pub fn load_items(
+    model: &Model,
+    req: &Request,
+    paths: &[PathBuf],
+) -> Result<(Vec<f32>, Option<serde_json::Value>)> {
+    use rayon::prelude::*;
+    let Some(first) = paths.first() else {
+        bad_input!("no items to load");
+    };
+    let k = kind(first)?;
+    for p in paths {
+        if kind(p)? != k {
+            bad_input!(
+                "{} and {} are different kinds of input; one manifest holds one kind",
+                first.display(),
+                p.display()
+            );
+        }
+    }
+    let len = model.row_len();
+    let (geo, audio_pre) = match k {
+        Kind::Image => (Some(image_geometry(model, req)?), None),
+        Kind::Audio => match &req.audio {
+            Some(pre) => (None, Some(pre)),
+            None => bad_input!(
+                "{} is audio: give the sample rate the model expects with --sample-rate HZ",
+                first.display()
+            ),
+        },
+        Kind::Rows => (None, None),
+    };
+    let one = |p: &PathBuf| -> Result<Vec<f32>> {
+        match k {
+            Kind::Rows => {
+                let r = data::read_rows(p, &model.row_shape, "input")?;
+                if r.n != 1 {
+                    bad_input!(
+                        "input file {} holds {} rows; a manifest item must be one row",
+                        p.display(),
+                        r.n
+                    );
+                }
+                Ok(r.values)
+            }
+            Kind::Image => Ok(img::load(p, &req.image, geo.as_ref().expect("image"))?.tensor),
+            Kind::Audio => {
+                let pre = audio_pre.expect("audio");
+                let clip = audio::read_wav(p, pre)?;
+                let mut windows = audio::windows(&clip, len, pre.sample_rate)?;
+                if windows.len() != 1 {
+                    bad_input!(
+                        "audio file {} holds {} windows of {len} samples; a manifest item must be one window",
+                        p.display(),
+                        windows.len()
+                    );
+                }
+                Ok(windows.swap_remove(0).1)
+            }
+        }
+    };
+    let rows: Vec<Vec<f32>> = paths.par_iter().map(one).collect::<Result<_>>()?;
+    let preprocessing = match k {
+        Kind::Image => Some(image_preprocessing(req, geo.as_ref().expect("image"))),
+        Kind::Audio => Some(audio_preprocessing(audio_pre.expect("audio"), len)),
+        Kind::Rows => None,
+    };
+    Ok((rows.concat(), preprocessing))
 }

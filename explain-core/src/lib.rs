@@ -25,6 +25,15 @@
 //! * [`figures`], [`plot`]: bar charts and image/audio/grid overlays (PNG and SVG).
 //! * [`provenance`], [`output`]: hashes, tool identity, atomic writes.
 //!
+//! Validation records and data inventories:
+//!
+//! * [`manifest`]: dataset manifests (item file, label, attribute columns).
+//! * [`slices`]: predictions over a manifest, metrics per slice with Wilson intervals,
+//!   disparities with bootstrap intervals and verdicts.
+//! * [`profiles`]: explanation profiles per slice (mean |attribution|, distance to overall).
+//! * [`stats`]: Wilson, percentile, chi-square, Holm, Spearman, cosine.
+//! * [`inventory`]: counts by attribute, language and target-market coverage, datasheets.
+//!
 //! ## Example
 //!
 //! ```no_run
@@ -57,13 +66,18 @@ pub mod features;
 pub mod figures;
 pub mod image;
 pub mod inputs;
+pub mod inventory;
 pub mod linalg;
+pub mod manifest;
 pub mod masker;
 pub mod model;
 pub mod output;
 pub mod plot;
+pub mod profiles;
 pub mod provenance;
 pub mod sampling;
 pub mod segmentation;
+pub mod slices;
+pub mod stats;
 
 pub use error::{Error, Result};

@@ -10,18 +10,10 @@ use explain_core::image::Preprocess;
 use explain_core::inputs::{self, Request};
 use explain_core::masker::BaselineSpec;
 use explain_core::model::{Model, ModelOptions};
-use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(name)
-}
+mod common;
 
-fn sample(path: &str) -> String {
-    format!("{}/../models-sample/{path}", env!("CARGO_MANIFEST_DIR"))
-}
+use common::{assert_exit, cli as explain_cli, data, run_ok, sample};
 
 fn floats(file: &str, key: &str) -> Vec<f64> {
     let v: serde_json::Value =
@@ -194,22 +186,6 @@ fn hound_first_sample(path: &std::path::Path) -> i16 {
     i16::from_le_bytes([bytes[44], bytes[45]])
 }
 
-fn explain_cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn assert_exit_2(out: &Output, expect: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for e in expect {
-        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
-    }
-}
-
 #[test]
 fn bad_media_input_exits_2_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
@@ -268,7 +244,7 @@ fn bad_media_input_exits_2_with_a_clear_message() {
     for (args, expect) in cases {
         let mut full: Vec<&str> = vec!["shap", "--out", out];
         full.extend(args.iter().map(String::as_str));
-        assert_exit_2(&explain_cli(&full), &expect);
+        assert_exit(&explain_cli(&full), 2, &expect);
         assert!(
             std::fs::read_dir(dir.path())
                 .unwrap()
@@ -370,17 +346,6 @@ fn camera_face_model_explains_a_face_with_plots() {
     ] {
         assert!(plots.join(f).exists(), "{f} missing");
     }
-}
-
-fn run_ok(args: &[&str]) -> serde_json::Value {
-    let out_idx = args.iter().position(|a| *a == "--out").unwrap() + 1;
-    let run = explain_cli(args);
-    assert!(
-        run.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(args[out_idx]).unwrap()).unwrap()
 }
 
 fn values_of(e: &serde_json::Value) -> Vec<f64> {
@@ -685,7 +650,7 @@ fn image_size_binds_a_model_with_open_height_and_width() {
     let out = dir.path().join("m.json");
     let (model, png) = (data("mean_image.onnx"), data("linear_image.png"));
     let (model, png) = (model.to_str().unwrap(), png.to_str().unwrap());
-    assert_exit_2(
+    assert_exit(
         &explain_cli(&[
             "shap",
             "--model",
@@ -695,6 +660,7 @@ fn image_size_binds_a_model_with_open_height_and_width() {
             "--out",
             out.to_str().unwrap(),
         ]),
+        2,
         &["mean_image.onnx", "[N, 3, H, W]", "--image-size"],
     );
     let doc = run_ok(&[
