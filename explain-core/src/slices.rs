@@ -1196,6 +1196,15 @@ impl Document {
                 note,
             );
         }
+        let empty: Vec<String> = self
+            .slices
+            .iter()
+            .filter(|sl| sl.n == 0)
+            .map(|sl| format!("{} = {}", sl.attribute, sl.value))
+            .collect();
+        if !empty.is_empty() {
+            let _ = writeln!(s, "\nno items at all for: {}", empty.join("; "));
+        }
         let flags = self.flags();
         let insufficient = self
             .disparities
