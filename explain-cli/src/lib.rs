@@ -50,6 +50,22 @@ enum Command {
     /// Data inventory: counts and shares by every attribute, missing values, language
     /// coverage, datasheet fields and target-market coverage of one or more manifests.
     Inventory(InventoryArgs),
+    /// The main job: run everything a config asks for (attributions, validation slices,
+    /// explanation profiles, data inventory, market coverage) into one report directory:
+    /// report.json, report.html, plots, predictions and attribution files.
+    Report {
+        /// The report config (explain.toml); paths in it are relative to it.
+        config: PathBuf,
+        /// The report directory (replaced if it holds an earlier report).
+        #[arg(long)]
+        out: PathBuf,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress display and no summary.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -325,7 +341,66 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Slices(a) => slices(*a),
         Command::Inventory(a) => inventory(a),
+        Command::Report {
+            config,
+            out,
+            threads,
+            quiet,
+        } => {
+            let loaded = explain_core::config::Loaded::read(&config)?;
+            let bar = Bar::new(quiet, "report", "");
+            let report = explain_core::report::run(
+                &loaded,
+                &explain_core::report::Options { out: &out, threads },
+                &bar,
+            )?;
+            bar.finish();
+            if !quiet {
+                emit(&report_summary(&report, &out));
+            }
+            Ok(())
+        }
     }
+}
+
+fn report_summary(r: &explain_core::report::Report, out: &std::path::Path) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", r.title);
+    let _ = writeln!(
+        s,
+        "verdict: {} ({} flag{}, {} uncovered market{}, {} slice{} with insufficient data)",
+        r.summary.verdict.to_uppercase(),
+        r.summary.flags.len(),
+        if r.summary.flags.len() == 1 { "" } else { "s" },
+        r.summary.uncovered_markets.len(),
+        if r.summary.uncovered_markets.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        r.summary.insufficient_slices.len(),
+        if r.summary.insufficient_slices.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+    );
+    for f in &r.summary.flags {
+        let _ = writeln!(s, "  FLAG {f}");
+    }
+    for m in &r.summary.uncovered_markets {
+        let _ = writeln!(s, "  NOT COVERED {m}");
+    }
+    for p in &r.timing.phases {
+        let _ = writeln!(s, "  {:>8.1} s  {}", p.seconds, p.phase);
+    }
+    let _ = writeln!(
+        s,
+        "written: {0}/report.html, {0}/report.json",
+        out.display()
+    );
+    s
 }
 
 fn inventory(a: InventoryArgs) -> Result<()> {

@@ -34,6 +34,9 @@
 //! * [`stats`]: Wilson, percentile, chi-square, Holm, Spearman, cosine.
 //! * [`inventory`]: counts by attribute, language and target-market coverage, datasheets.
 //!
+//! The report: [`config`] (explain.toml) → [`report`] (runs everything, writes the
+//! directory) with [`charts`] (validation plots) and [`html`] (the self-contained page).
+//!
 //! ## Example
 //!
 //! ```no_run
@@ -57,6 +60,8 @@
 //! ```
 
 pub mod audio;
+pub mod charts;
+pub mod config;
 pub mod data;
 pub mod engine;
 pub mod error;
@@ -64,6 +69,7 @@ pub mod estimators;
 pub mod explainer;
 pub mod features;
 pub mod figures;
+pub mod html;
 pub mod image;
 pub mod inputs;
 pub mod inventory;
@@ -75,6 +81,7 @@ pub mod output;
 pub mod plot;
 pub mod profiles;
 pub mod provenance;
+pub mod report;
 pub mod sampling;
 pub mod segmentation;
 pub mod slices;

@@ -44,7 +44,7 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The one font family used; it is registered from the bundled DejaVu Sans.
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 
 static FONT_INIT: Once = Once::new();
 static FONT_OK: AtomicBool = AtomicBool::new(false);
@@ -384,7 +384,7 @@ fn check_features(what: &str, kind: &str, ids: &[u32], values: &[f64]) -> Result
 // ---------------------------------------------------------------------------------------------
 
 /// Registers the bundled font under [`FAMILY`] once per process.
-fn ensure_font() -> Result<()> {
+pub(crate) fn ensure_font() -> Result<()> {
     FONT_INIT.call_once(|| {
         let ok = plotters::style::register_font(
             FAMILY,
@@ -495,12 +495,17 @@ fn render_png<F: Figure>(fig: &F) -> std::result::Result<Vec<u8>, String> {
     encode_png(&buf, w, h)
 }
 
-fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String> {
+pub(crate) fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String> {
     use ::image::ImageEncoder;
     let mut out = Vec::new();
-    ::image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(rgb, w, h, ::image::ExtendedColorType::Rgb8)
-        .map_err(|e| e.to_string())?;
+    // The strongest compression: plots are committed in reference reports.
+    ::image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        ::image::codecs::png::CompressionType::Best,
+        ::image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(rgb, w, h, ::image::ExtendedColorType::Rgb8)
+    .map_err(|e| e.to_string())?;
     Ok(out)
 }
 
@@ -570,7 +575,7 @@ fn base64(bytes: &[u8]) -> String {
 // Text, numbers and colours
 // ---------------------------------------------------------------------------------------------
 
-fn font(size: f64) -> FontDesc<'static> {
+pub(crate) fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Normal)
 }
 
@@ -617,7 +622,7 @@ fn fit_text(text: &str, size: f64, max_chars: usize, max_px: u32) -> String {
 }
 
 /// A "nice" tick step (1, 2 or 5 × 10^k) giving about `target` intervals over `span`.
-fn nice_step(span: f64, target: usize) -> f64 {
+pub(crate) fn nice_step(span: f64, target: usize) -> f64 {
     let raw = span / target.max(1) as f64;
     if !raw.is_finite() || raw <= 0.0 {
         return 1.0;
@@ -637,7 +642,7 @@ fn nice_step(span: f64, target: usize) -> f64 {
 }
 
 /// Multiples of a nice step within `[lo, hi]`, and the step.
-fn ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, f64) {
+pub(crate) fn ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, f64) {
     let step = nice_step(hi - lo, target);
     (ticks_with_step(lo, hi, step), step)
 }
@@ -708,7 +713,7 @@ fn ticks_with_step(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 }
 
 /// Formats a tick value with as many decimals as its step needs.
-fn fmt_tick(v: f64, step: f64) -> String {
+pub(crate) fn fmt_tick(v: f64, step: f64) -> String {
     if v.abs() < step * 1e-6 {
         return "0".into();
     }
@@ -721,7 +726,7 @@ fn fmt_tick(v: f64, step: f64) -> String {
 
 /// Formats values on the scale of `max_abs` alike: three significant digits for the largest,
 /// the same decimals for the rest.
-fn fmt_on_scale(v: f64, max_abs: f64) -> String {
+pub(crate) fn fmt_on_scale(v: f64, max_abs: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }

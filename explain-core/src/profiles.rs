@@ -87,18 +87,13 @@ pub fn profiles(
             config.threshold
         );
     }
-    let mut chosen = vec![false; manifest.len()];
-    let (mut z, mut scratch) = (Vec::new(), Vec::new());
-    for s in slices {
-        let k = config.per_slice.min(s.members.len());
-        z.resize(s.members.len(), false);
-        let key = seeding.key(&format!("slices/profile/{}={}", s.attribute, s.value));
-        random_subset(&mut key.stream(0), k, &mut z, &mut scratch);
-        for (&i, &pick) in s.members.iter().zip(&z) {
-            chosen[i] |= pick;
-        }
-    }
-    let items: Vec<usize> = (0..manifest.len()).filter(|&i| chosen[i]).collect();
+    let items = choose_items(
+        manifest.len(),
+        slices,
+        config.per_slice,
+        seeding,
+        "slices/profile",
+    );
     if items.is_empty() {
         bad_input!("no items to explain for the profiles: every slice is empty");
     }
@@ -186,6 +181,33 @@ pub fn profiles(
         overall,
         slices: profiles,
     })
+}
+
+/// Up to `k` items of every slice, chosen uniformly at random (seeded by `seeding` and
+/// `purpose`, per slice), merged and returned in manifest order.
+pub fn choose_items(
+    items: usize,
+    slices: &[Slice],
+    k: usize,
+    seeding: &Seeding,
+    purpose: &str,
+) -> Vec<usize> {
+    let mut chosen = vec![false; items];
+    let (mut z, mut scratch) = (Vec::new(), Vec::new());
+    for s in slices {
+        z.resize(s.members.len(), false);
+        let key = seeding.key(&format!("{purpose}/{}={}", s.attribute, s.value));
+        random_subset(
+            &mut key.stream(0),
+            k.min(s.members.len()),
+            &mut z,
+            &mut scratch,
+        );
+        for (&i, &pick) in s.members.iter().zip(&z) {
+            chosen[i] |= pick;
+        }
+    }
+    (0..items).filter(|&i| chosen[i]).collect()
 }
 
 /// Element-wise mean of equally long rows; empty when there are none.
