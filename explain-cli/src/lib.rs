@@ -50,6 +50,55 @@ enum Command {
     /// Data inventory: counts and shares by every attribute, missing values, language
     /// coverage, datasheet fields and target-market coverage of one or more manifests.
     Inventory(InventoryArgs),
+    /// Check a report: file hashes, then re-run it from its recorded config and compare every
+    /// number (exit 1 when anything differs).
+    Verify {
+        /// The report.json to check (the files beside it are checked too).
+        report: PathBuf,
+        /// The report's config, when it is not at the recorded path.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Largest accepted difference per number (0: identical, as on the same backend).
+        #[arg(long, default_value_t = 0.0)]
+        tolerance: f64,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Keep the re-run report in this directory (replaced if it holds a report).
+        #[arg(long)]
+        rerun_out: Option<PathBuf>,
+        /// No progress display.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Explanation stability gate: compare two attribution or report files (e.g. an old and a
+    /// retrained model) and exit 1 when explanations drift past the thresholds.
+    Diff {
+        /// The reference: attributions or report JSON.
+        old: PathBuf,
+        /// The candidate, of the same kind.
+        new: PathBuf,
+        /// Thresholds from a TOML file's [stability] table (min_spearman, min_kendall,
+        /// min_topk_jaccard, k, min_cosine, max_abs_change, max_metric_change,
+        /// verdict_changes_fail).
+        #[arg(long)]
+        thresholds: Option<PathBuf>,
+        /// Smallest accepted Spearman correlation per item (default 0.8).
+        #[arg(long, allow_hyphen_values = true)]
+        min_spearman: Option<f64>,
+        /// Smallest accepted top-k Jaccard of |attributions| (default 0.6).
+        #[arg(long)]
+        min_jaccard: Option<f64>,
+        /// k of the top-k Jaccard (default 5).
+        #[arg(long)]
+        k: Option<usize>,
+        /// Largest accepted change of a slice metric in reports (default 0.05).
+        #[arg(long)]
+        max_metric_change: Option<f64>,
+        /// Print the comparison as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// The main job: run everything a config asks for (attributions, validation slices,
     /// explanation profiles, data inventory, market coverage) into one report directory:
     /// report.json, report.html, plots, predictions and attribution files.
@@ -341,6 +390,93 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Slices(a) => slices(*a),
         Command::Inventory(a) => inventory(a),
+        Command::Verify {
+            report,
+            config,
+            tolerance,
+            threads,
+            rerun_out,
+            quiet,
+        } => {
+            let bar = Bar::new(quiet, "re-running", "");
+            let v = explain_core::verify::verify_report(
+                &report,
+                config.as_deref(),
+                tolerance,
+                threads,
+                rerun_out.as_deref(),
+                &bar,
+            )?;
+            bar.finish();
+            emit(&v.table());
+            if v.passed() {
+                Ok(())
+            } else {
+                let mut first: Vec<String> = v.changed_files.clone();
+                first.extend(v.sections.iter().flat_map(|s| s.first.iter().cloned()));
+                first.truncate(3);
+                Err(Error::Check(format!(
+                    "{} does not verify: {}",
+                    report.display(),
+                    first.join("; ")
+                )))
+            }
+        }
+        Command::Diff {
+            old,
+            new,
+            thresholds,
+            min_spearman,
+            min_jaccard,
+            k,
+            max_metric_change,
+            json,
+        } => {
+            let mut t = match &thresholds {
+                Some(p) => explain_core::diff::Thresholds::read(p)?,
+                None => explain_core::diff::Thresholds::default(),
+            };
+            let check = |name: &str, v: f64, lo: f64, hi: f64| {
+                if (lo..=hi).contains(&v) {
+                    Ok(v)
+                } else {
+                    Err(Error::Input(format!(
+                        "--{name} must lie in [{lo}, {hi}], got {v}"
+                    )))
+                }
+            };
+            if let Some(v) = min_spearman {
+                t.min_spearman = check("min-spearman", v, -1.0, 1.0)?;
+            }
+            if let Some(v) = min_jaccard {
+                t.min_topk_jaccard = check("min-jaccard", v, 0.0, 1.0)?;
+            }
+            if let Some(v) = k {
+                if v == 0 {
+                    return Err(Error::Input("--k must be at least 1".into()));
+                }
+                t.k = v;
+            }
+            if let Some(v) = max_metric_change {
+                t.max_metric_change = check("max-metric-change", v, 0.0, 1.0)?;
+            }
+            let d = explain_core::diff::diff_files(&old, &new, &t)?;
+            if json {
+                emit(&(serde_json::to_string_pretty(&d).expect("serialisable") + "\n"));
+            } else {
+                emit(&d.table());
+            }
+            if d.passed() {
+                Ok(())
+            } else {
+                Err(Error::Check(format!(
+                    "explanations drifted: {} regression{} ({})",
+                    d.regressions.len(),
+                    if d.regressions.len() == 1 { "" } else { "s" },
+                    d.regressions.first().cloned().unwrap_or_default()
+                )))
+            }
+        }
         Command::Report {
             config,
             out,

@@ -183,6 +183,20 @@ pub struct ExplanationsSection {
     /// And this many items (chosen at random, seeded) from every validation slice.
     #[serde(default)]
     pub per_slice: usize,
+    /// Quality figures (deletion/insertion curves, seed stability, model randomisation) for
+    /// the listed items, with the first method.
+    #[serde(default = "yes")]
+    pub quality: bool,
+    /// Extra seeds for the seed-stability figure.
+    #[serde(default = "two")]
+    pub quality_seeds: usize,
+}
+
+fn yes() -> bool {
+    true
+}
+fn two() -> usize {
+    2
 }
 
 fn auto() -> String {
@@ -318,31 +332,41 @@ impl Loaded {
 
 /// Parses config text; `path` is for messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
-    toml::from_str::<Config>(text).map_err(|e| {
-        let message = e.message().trim().replace('\n', " ");
-        let (at, key) = match e.span() {
-            Some(s) => {
-                let start = s.start.min(text.len());
-                let line = text[..start].matches('\n').count() + 1;
-                // The key set on that line, when the message does not name it (type errors).
-                let key = text
-                    .lines()
-                    .nth(line - 1)
-                    .and_then(|l| l.split_once('='))
-                    .map(|(k, _)| k.trim().trim_matches('"').to_string())
-                    .filter(|k| !k.is_empty() && !message.contains(k.as_str()))
-                    .map(|k| format!("{k}: "))
-                    .unwrap_or_default();
-                (format!(", line {line}"), key)
-            }
-            None => (String::new(), String::new()),
-        };
-        Error::Input(format!("config {}{at}: {key}{message}", path.display()))
-    })
+    toml::from_str::<Config>(text)
+        .map_err(|e| toml_error(&e, text, &format!("config {}", path.display()), ""))
+}
+
+/// A TOML error as one line: `{what}, line N: KEY: message`, naming the key set on the error's
+/// line when the message does not (type errors). `section` prefixes the key (`[stability] k`).
+pub fn toml_error(e: &toml::de::Error, text: &str, what: &str, section: &str) -> Error {
+    let message = e.message().trim().replace('\n', " ");
+    let (at, key) = match e.span() {
+        Some(s) => {
+            let start = s.start.min(text.len());
+            let line = text[..start].matches('\n').count() + 1;
+            let key = text
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim().trim_matches('"').to_string())
+                .filter(|k| !k.is_empty() && !message.contains(k.as_str()))
+                .map(|k| {
+                    if section.is_empty() {
+                        format!("{k}: ")
+                    } else {
+                        format!("[{section}] {k}: ")
+                    }
+                })
+                .unwrap_or_default();
+            (format!(", line {line}"), key)
+        }
+        None => (String::new(), String::new()),
+    };
+    Error::Input(format!("{what}{at}: {key}{message}"))
 }
 
 /// The 1-based line on which `key` is set inside `[section]` (top level when empty).
-fn line_of(text: &str, section: &str, key: &str) -> Option<usize> {
+pub fn line_of(text: &str, section: &str, key: &str) -> Option<usize> {
     let mut current = String::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();

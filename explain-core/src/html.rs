@@ -1248,6 +1248,40 @@ impl Page<'_> {
             "<p class=\"note\">Input SHA-256 {}</p>\n",
             hash(&item["input_sha256"])
         );
+        let q = &item["quality"];
+        if q.is_object() {
+            let mut t = Table::new(&[
+                "Deletion AUC (random)",
+                "Insertion AUC (random)",
+                "Seed stability: Spearman, top-k Jaccard",
+                "Randomised last layer: Spearman |φ|",
+                "Sanity check",
+            ]);
+            let seeds = &q["seed_stability"];
+            let rand = &q["randomisation"];
+            let (verdict, _) = verdict_cell(&rand["verdict"]);
+            t.row(vec![
+                format!(
+                    "{} ({})",
+                    f3(&q["deletion"]["auc"]),
+                    f3(&q["random_deletion_auc"])
+                ),
+                format!(
+                    "{} ({})",
+                    f3(&q["insertion"]["auc"]),
+                    f3(&q["random_insertion_auc"])
+                ),
+                format!("{}, {}", f3(&seeds["spearman"]), f3(&seeds["topk_jaccard"])),
+                f3(&rand["spearman_abs"]),
+                verdict,
+            ]);
+            self.out.push_str(&t.finish_or(""));
+            put!(
+                self.out,
+                "<p class=\"note\">Good attributions: deletion AUC below and insertion AUC above the random-order baseline. {}</p>\n",
+                text(&rand["note"])
+            );
+        }
         // The overlay (the input itself) first, then the bars.
         let mut plots: Vec<&str> = arr(&item["plots"])
             .iter()

@@ -35,7 +35,9 @@
 //! * [`inventory`]: counts by attribute, language and target-market coverage, datasheets.
 //!
 //! The report: [`config`] (explain.toml) → [`report`] (runs everything, writes the
-//! directory) with [`charts`] (validation plots) and [`html`] (the self-contained page).
+//! directory) with [`charts`] (validation plots) and [`html`] (the self-contained page);
+//! [`quality`] (deletion/insertion, seed stability, model randomisation), [`verify`] (re-run
+//! and compare a report), [`stability`] and [`diff`] (the explanation-stability gate).
 //!
 //! ## Example
 //!
@@ -63,6 +65,7 @@ pub mod audio;
 pub mod charts;
 pub mod config;
 pub mod data;
+pub mod diff;
 pub mod engine;
 pub mod error;
 pub mod estimators;
@@ -81,10 +84,13 @@ pub mod output;
 pub mod plot;
 pub mod profiles;
 pub mod provenance;
+pub mod quality;
 pub mod report;
 pub mod sampling;
 pub mod segmentation;
 pub mod slices;
+pub mod stability;
 pub mod stats;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -21,6 +21,7 @@ use crate::masker::BaselineSpec;
 use crate::model::{Held, Model, ModelInfo, ModelOptions, Reduce, inspect};
 use crate::profiles::{ProfileConfig, Profiles, choose_items};
 use crate::provenance::{Tool, sha256_file, sha256_hex};
+use crate::quality::{self, Quality, QualityConfig};
 use crate::slices::{self, Disparity, Metric, RuleKind, Seeding, Verdict};
 use crate::{Error, Result, figures, output};
 use serde::Serialize;
@@ -152,6 +153,10 @@ pub struct ItemResult {
     /// LIME: weighted R² of the surrogate.
     pub r2: Option<f64>,
     pub plots: Vec<String>,
+    /// Deletion/insertion curves, seed stability and the model-randomisation check (listed
+    /// items, first method).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<Quality>,
 }
 
 /// Everything needed to reproduce the report.
@@ -611,7 +616,40 @@ fn build(l: &Loaded, dir: &Path, progress: &dyn ProgressSink) -> Result<Report> 
         } else {
             vec![Vec::new(); doc.explanations.len()]
         };
-        methods.push(method_result(&doc, file, item_plots, dir, mi == 0)?);
+        // Quality figures for the listed items, with the first method.
+        let listed = if mi == 0 && c.explanations.quality {
+            c.explanations.items.len()
+        } else {
+            0
+        };
+        let qc = QualityConfig {
+            seeds: c.explanations.quality_seeds,
+            ..QualityConfig::default()
+        };
+        let qualities = if listed == 0 {
+            Vec::new()
+        } else {
+            clock.phase("quality figures", || {
+                (0..listed)
+                    .map(|i| {
+                        quality::quality(
+                            &model,
+                            &model_path,
+                            &plan.model_options,
+                            &prepared.instances[i],
+                            &doc.explanations[i],
+                            &settings,
+                            &qc,
+                        )
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })?
+        };
+        let mut result = method_result(&doc, file, item_plots, dir, mi == 0)?;
+        for (item, q) in result.items.iter_mut().zip(qualities) {
+            item.quality = Some(q);
+        }
+        methods.push(result);
     }
 
     // Data inventory and market coverage.
@@ -793,6 +831,7 @@ fn method_result(
                 converged: sd_ratio <= CONVERGED_SD_RATIO,
                 r2: e.surrogate.as_ref().map(|s| s.r2),
                 plots,
+                quality: None,
             }
         })
         .collect();
@@ -905,6 +944,11 @@ fn inventory_of(l: &Loaded, manifest: &Manifest, paths: &Paths) -> Result<Invent
         .iter()
         .map(|m| paths.rel(m))
         .collect();
+    if let Some(r) = &mut inv.coverage.reason
+        && !paths.prefix.is_empty()
+    {
+        *r = r.replace(&paths.prefix, "");
+    }
     Ok(inv)
 }
 
@@ -1076,7 +1120,22 @@ fn summarise(r: &Report, doc: &slices::Document) -> Summary {
                 .map(move |i| format!("{} ({}): sd ratio {:.2}", i.input, m.method, i.sd_ratio))
         })
         .collect();
-    let flags = doc.flags();
+    let mut flags = doc.flags();
+    for m in &r.explanations.methods {
+        for i in &m.items {
+            if let Some(q) = &i.quality
+                && q.randomisation.verdict == quality::Verdict::Flag
+            {
+                flags.push(format!(
+                    "{} ({}): the explanation survives randomising the model's last layer (Spearman of |attributions| {:.2} >= {:.2}): it does not depend on the learned weights",
+                    i.input,
+                    m.method,
+                    q.randomisation.spearman_abs.unwrap_or(f64::NAN),
+                    q.randomisation.threshold
+                ));
+            }
+        }
+    }
     let uncovered: Vec<String> = r
         .data
         .coverage
@@ -1125,6 +1184,24 @@ fn limitations(r: &Report, doc: &slices::Document) -> Vec<String> {
             "{flagged} disparit{} between slices breach{} the thresholds: the model does not work equally well for every group listed in the summary.",
             if flagged == 1 { "y" } else { "ies" },
             if flagged == 1 { "es" } else { "" }
+        ));
+    }
+    let survived: Vec<String> = r
+        .explanations
+        .methods
+        .iter()
+        .flat_map(|m| m.items.iter())
+        .filter(|i| {
+            i.quality
+                .as_ref()
+                .is_some_and(|q| q.randomisation.verdict == quality::Verdict::Flag)
+        })
+        .map(|i| i.input.clone())
+        .collect();
+    if !survived.is_empty() {
+        out.push(format!(
+            "The explanations of {} barely change when the model's last layer is randomised: they do not show what the model learned (Adebayo et al. sanity check).",
+            survived.join(", ")
         ));
     }
     if let Some(p) = &doc.profiles {

@@ -307,3 +307,86 @@ fn config_errors_name_the_key_and_line_and_write_nothing() {
     assert_exit(&run, 2, &["not an explain report"]);
     assert!(other.join("keep.txt").is_file());
 }
+
+#[test]
+fn verify_passes_on_a_fresh_report_and_names_what_was_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A copy of the small config whose model and listed item live in the temporary directory.
+    let model = tmp.path().join("defect_cnn.onnx");
+    let item = tmp.path().join("scratch.png");
+    std::fs::copy(repo("models-sample/inspection/defect_cnn.onnx"), &model).unwrap();
+    std::fs::copy(repo("models-sample/inspection/samples/scratch.png"), &item).unwrap();
+    let config = std::fs::read_to_string(data("report/inspection-small.toml"))
+        .unwrap()
+        .replace(
+            "../../../models-sample/inspection/defect_cnn.onnx",
+            "defect_cnn.onnx",
+        )
+        .replace(
+            "../../../models-sample/inspection/samples/scratch.png",
+            "scratch.png",
+        )
+        .replace("../../../", &format!("{}/", repo("").display()))
+        .replace("per_slice = 1", "per_slice = 0")
+        .replace("profile_items = 1", "profile_items = 0");
+    let config_path = tmp.path().join("explain.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let out = tmp.path().join("report");
+    report(&config_path, &out);
+    let report_json = out.join("report.json");
+    let verify = || cli(&["verify", report_json.to_str().unwrap(), "--quiet"]);
+    let ok = verify();
+    assert_exit(&ok, 0, &[]);
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("verified: every number agrees"));
+
+    // A changed model file, then a changed input file: named, exit 1.
+    for (file, name) in [
+        (&model, "defect_cnn.onnx (input)"),
+        (&item, "scratch.png (input)"),
+    ] {
+        let original = std::fs::read(file).unwrap();
+        let mut bytes = original.clone();
+        bytes.push(0);
+        std::fs::write(file, &bytes).unwrap();
+        assert_exit(&verify(), 1, &["does not verify", name]);
+        std::fs::write(file, original).unwrap();
+    }
+    assert_exit(&verify(), 0, &[]);
+
+    // An edited attribution value and an edited slice metric in report.json: caught by the
+    // re-run, named by their path.
+    let original = std::fs::read(&report_json).unwrap();
+    let edits: [(&[&str], &str); 2] = [
+        (
+            &["explanations", "methods", "0", "items", "0", "values", "1"],
+            "explanations.methods[0].items[0].values[1]",
+        ),
+        (
+            &["performance", "slices", "2", "metrics", "tpr", "value"],
+            "performance.slices[2].metrics.tpr.value",
+        ),
+    ];
+    for (path, shown) in edits {
+        let mut doc: Value = serde_json::from_slice(&original).unwrap();
+        let mut v = &mut doc;
+        for p in path {
+            v = match p.parse::<usize>() {
+                Ok(i) => &mut v[i],
+                Err(_) => &mut v[*p],
+            };
+        }
+        *v = Value::from(v.as_f64().unwrap() + 0.001);
+        std::fs::write(&report_json, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+        assert_exit(&verify(), 1, &["does not verify", shown]);
+    }
+    // An edited attribution file beside the report: its hash no longer matches.
+    std::fs::write(&report_json, &original).unwrap();
+    let attributions = out.join("attributions-kernel.json");
+    let text = std::fs::read_to_string(&attributions).unwrap();
+    std::fs::write(
+        &attributions,
+        text.replacen("\"values\": [", "\"values\": [0.5, ", 1),
+    )
+    .unwrap();
+    assert_exit(&verify(), 1, &["attributions-kernel.json (artifact"]);
+}

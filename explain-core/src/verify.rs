@@ -1,0 +1,381 @@
+//! `explain verify DIR/report.json`: a reviewer's check of a submitted report. It checks the
+//! SHA-256 of the config, the model and every input file against the recorded ones, checks the
+//! report's artifacts against their recorded hashes, re-runs the report from the recorded
+//! config with the same seed and parameters, and compares every number.
+//!
+//! On the same backend the re-run must give identical numbers (`tolerance` 0); across backends
+//! a tolerance applies. Anything tampered with, in `report.json` or in the files beside it,
+//! shows up as a difference.
+
+use crate::config::Loaded;
+use crate::explainer::ProgressSink;
+use crate::provenance::{sha256_file, sha256_hex};
+use crate::report::{self, Options};
+use crate::{Error, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// How one section compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionCheck {
+    pub section: String,
+    /// Numbers compared.
+    pub numbers: usize,
+    /// Values of any kind that differ (beyond the tolerance for numbers).
+    pub differences: usize,
+    pub largest_deviation: f64,
+    /// The first differences, as `path: recorded → recomputed`.
+    pub first: Vec<String>,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verification {
+    pub report: String,
+    pub tolerance: f64,
+    /// Files whose SHA-256 differs from the recorded one (config, model, inputs, artifacts);
+    /// when there are any, nothing is re-run.
+    pub changed_files: Vec<String>,
+    pub sections: Vec<SectionCheck>,
+}
+
+impl Verification {
+    /// Whether everything agrees.
+    pub fn passed(&self) -> bool {
+        self.changed_files.is_empty() && self.sections.iter().all(|s| s.differences == 0)
+    }
+
+    /// A table of sections with the largest deviation of each, then what differs.
+    pub fn table(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<18} {:>8} {:>11} {:>18}",
+            "section", "numbers", "differences", "largest deviation"
+        );
+        for c in &self.sections {
+            let _ = writeln!(
+                s,
+                "{:<18} {:>8} {:>11} {:>18.3e}",
+                c.section, c.numbers, c.differences, c.largest_deviation
+            );
+        }
+        for f in &self.changed_files {
+            let _ = writeln!(s, "CHANGED {f}");
+        }
+        for c in &self.sections {
+            for d in &c.first {
+                let _ = writeln!(s, "DIFFERS {d}");
+            }
+        }
+        let _ = writeln!(
+            s,
+            "{}",
+            if self.passed() {
+                format!(
+                    "verified: every number agrees (tolerance {})",
+                    self.tolerance
+                )
+            } else {
+                "NOT VERIFIED".to_string()
+            }
+        );
+        s
+    }
+}
+
+/// Verifies a report. `config` overrides the recorded config path (when the report is checked
+/// from another directory than the one it was made in); `keep` keeps the re-run report there
+/// (e.g. for `explain diff`).
+pub fn verify_report(
+    report_path: &Path,
+    config: Option<&Path>,
+    tolerance: f64,
+    threads: Option<usize>,
+    keep: Option<&Path>,
+    progress: &dyn ProgressSink,
+) -> Result<Verification> {
+    if !(tolerance >= 0.0 && tolerance.is_finite()) {
+        return Err(Error::Input(format!(
+            "--tolerance must be a non-negative number, got {tolerance}"
+        )));
+    }
+    let text = std::fs::read(report_path)
+        .map_err(|e| Error::Input(format!("cannot read report {}: {e}", report_path.display())))?;
+    let recorded: Value = serde_json::from_slice(&text)
+        .map_err(|e| Error::Input(format!("{} is not JSON: {e}", report_path.display())))?;
+    if recorded["schema"] != report::SCHEMA {
+        return Err(Error::Input(format!(
+            "{} is not an explain report (schema {}, expected {})",
+            report_path.display(),
+            recorded["schema"],
+            report::SCHEMA
+        )));
+    }
+    let field = |v: &Value, what: &str| -> Result<String> {
+        v.as_str().map(str::to_string).ok_or_else(|| {
+            Error::Input(format!(
+                "{}: {what} is missing; the report cannot be verified",
+                report_path.display()
+            ))
+        })
+    };
+    let repro = &recorded["reproducibility"];
+    let config_path = match config {
+        Some(p) => p.to_path_buf(),
+        None => PathBuf::from(field(
+            &repro["config"]["path"],
+            "reproducibility.config.path",
+        )?),
+    };
+    if !config_path.is_file() {
+        return Err(Error::Input(format!(
+            "the report's config {} does not exist here; give its location with --config",
+            config_path.display()
+        )));
+    }
+    let mut changed = Vec::new();
+    let config_sha = field(&repro["config"]["sha256"], "reproducibility.config.sha256")?;
+    if sha256_file(&config_path)? != config_sha {
+        changed.push(format!("{} (the config)", config_path.display()));
+    }
+    let loaded = Loaded::read(&config_path)?;
+    // Inputs: paths relative to the config's directory, as recorded.
+    let inputs = repro["inputs"].as_array().cloned().unwrap_or_default();
+    if inputs.is_empty() {
+        return Err(Error::Input(format!(
+            "{}: reproducibility.inputs is empty; nothing to verify against",
+            report_path.display()
+        )));
+    }
+    for f in &inputs {
+        let rel = field(&f["path"], "an input path")?;
+        let want = field(&f["sha256"], "an input hash")?;
+        let path = loaded.resolve(&rel);
+        match sha256_file(&path) {
+            Ok(h) if h == want => {}
+            Ok(_) => changed.push(format!("{rel} (input)")),
+            Err(_) => changed.push(format!("{rel} (input, missing)")),
+        }
+    }
+    // Artifacts beside the report.
+    let dir = report_path.parent().unwrap_or(Path::new("."));
+    for f in repro["artifacts"].as_array().cloned().unwrap_or_default() {
+        let rel = field(&f["path"], "an artifact path")?;
+        let want = field(&f["sha256"], "an artifact hash")?;
+        match std::fs::read(dir.join(&rel)) {
+            Ok(bytes) if sha256_hex(&bytes) == want => {}
+            Ok(_) => changed.push(format!("{rel} (artifact in {})", dir.display())),
+            Err(_) => changed.push(format!("{rel} (artifact, missing from {})", dir.display())),
+        }
+    }
+    if !changed.is_empty() {
+        // The inputs are not those of the report: a re-run would not reproduce it.
+        return Ok(Verification {
+            report: report_path.display().to_string(),
+            tolerance,
+            changed_files: changed,
+            sections: Vec::new(),
+        });
+    }
+    // Re-run into a temporary directory (or `keep`) and compare.
+    let tmp = scratch_dir()?;
+    let out = keep.map_or_else(|| tmp.join("rerun"), Path::to_path_buf);
+    let rerun = report::run(&loaded, &Options { out: &out, threads }, progress);
+    let result = rerun.and_then(|_| {
+        let bytes = std::fs::read(out.join("report.json"))
+            .map_err(|e| Error::Input(format!("cannot read the re-run report: {e}")))?;
+        serde_json::from_slice::<Value>(&bytes)
+            .map_err(|e| Error::Input(format!("the re-run report is not JSON: {e}")))
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    let recomputed = result?;
+    let mut sections = Vec::new();
+    for (key, _) in recorded.as_object().into_iter().flatten() {
+        if key == "timing" {
+            continue;
+        }
+        let mut check = SectionCheck {
+            section: key.clone(),
+            numbers: 0,
+            differences: 0,
+            largest_deviation: 0.0,
+            first: Vec::new(),
+        };
+        let (a, b) = (&recorded[key], &recomputed[key]);
+        compare(a, b, key, tolerance, &mut check);
+        sections.push(check);
+    }
+    for (key, _) in recomputed.as_object().into_iter().flatten() {
+        if recorded.get(key).is_none() {
+            sections.push(SectionCheck {
+                section: key.clone(),
+                numbers: 0,
+                differences: 1,
+                largest_deviation: 0.0,
+                first: vec![format!("{key}: missing from the report")],
+            });
+        }
+    }
+    Ok(Verification {
+        report: report_path.display().to_string(),
+        tolerance,
+        changed_files: changed,
+        sections,
+    })
+}
+
+/// A fresh directory for the re-run, removed afterwards.
+fn scratch_dir() -> Result<PathBuf> {
+    let p = std::env::temp_dir().join(format!("explain-verify-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p)
+        .map_err(|e| Error::Input(format!("cannot create {}: {e}", p.display())))?;
+    Ok(p)
+}
+
+/// How many differences are listed per section.
+const FIRST: usize = 5;
+
+fn differ(check: &mut SectionCheck, path: &str, a: &Value, b: &Value) {
+    check.differences += 1;
+    if check.first.len() < FIRST {
+        let show = |v: &Value| {
+            let s = v.to_string();
+            if s.len() > 80 {
+                format!("{}…", &s[..s.floor_char_boundary(80)])
+            } else {
+                s
+            }
+        };
+        check.first.push(format!(
+            "{path}: recorded {} → recomputed {}",
+            show(a),
+            show(b)
+        ));
+    }
+}
+
+/// Walks two JSON values together; numbers within `tolerance` agree, everything else must be
+/// equal. `reproducibility.command` and `reproducibility.config.path` say where the report
+/// was written and read from, not what it holds (the config's hash is compared), so they are
+/// not compared.
+fn compare(a: &Value, b: &Value, path: &str, tolerance: f64, check: &mut SectionCheck) {
+    if path == "reproducibility.command" || path == "reproducibility.config.path" {
+        return;
+    }
+    // With a tolerance, the re-run's files may differ in the last bits, and so their hashes;
+    // the numbers they hold are compared through the report itself, and the files beside the
+    // report are checked against the recorded hashes separately.
+    if tolerance > 0.0 && path == "reproducibility.artifacts" {
+        return;
+    }
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            check.numbers += 1;
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            let d = (x - y).abs();
+            if d > check.largest_deviation || d.is_nan() {
+                check.largest_deviation = if d.is_nan() { f64::INFINITY } else { d };
+            }
+            if d.is_nan() || d > tolerance {
+                differ(check, path, a, b);
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                let p = format!("{path}.{k}");
+                match y.get(k) {
+                    Some(vb) => compare(va, vb, &p, tolerance, check),
+                    None => differ(check, &p, va, &Value::Null),
+                }
+            }
+            for (k, vb) in y {
+                if !x.contains_key(k) {
+                    differ(check, &format!("{path}.{k}"), &Value::Null, vb);
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                differ(
+                    check,
+                    &format!("{path} (length)"),
+                    &Value::from(x.len()),
+                    &Value::from(y.len()),
+                );
+            }
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                compare(va, vb, &format!("{path}[{i}]"), tolerance, check);
+            }
+        }
+        _ if a == b => {}
+        _ => differ(check, path, a, b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check_of(a: Value, b: Value, tol: f64) -> SectionCheck {
+        let mut c = SectionCheck {
+            section: "s".into(),
+            numbers: 0,
+            differences: 0,
+            largest_deviation: 0.0,
+            first: Vec::new(),
+        };
+        compare(&a, &b, "s", tol, &mut c);
+        c
+    }
+
+    #[test]
+    fn numbers_strings_and_structure_are_compared() {
+        let a = json!({"x": [1.0, 2.0, {"y": "a"}], "z": true});
+        assert_eq!(check_of(a.clone(), a.clone(), 0.0).differences, 0);
+        let c = check_of(
+            a.clone(),
+            json!({"x": [1.0, 2.5, {"y": "a"}], "z": true}),
+            0.0,
+        );
+        assert_eq!((c.numbers, c.differences, c.largest_deviation), (2, 1, 0.5));
+        assert!(
+            c.first[0].starts_with("s.x[1]: recorded 2.0 → recomputed 2.5"),
+            "{:?}",
+            c.first
+        );
+        assert_eq!(
+            check_of(
+                a.clone(),
+                json!({"x": [1.0, 2.5, {"y": "a"}], "z": true}),
+                0.6
+            )
+            .differences,
+            0
+        );
+        assert_eq!(
+            check_of(
+                a.clone(),
+                json!({"x": [1.0, 2.0, {"y": "b"}], "z": true}),
+                0.0
+            )
+            .differences,
+            1
+        );
+        assert_eq!(
+            check_of(a.clone(), json!({"x": [1.0, 2.0], "z": true}), 0.0).differences,
+            1
+        );
+        assert_eq!(
+            check_of(a, json!({"x": [1.0, 2.0, {"y": "a"}]}), 0.0).differences,
+            1
+        );
+    }
+}
