@@ -1031,40 +1031,15 @@ fn text_style(size: f64, color: RGBColor, h: HPos) -> TextStyle<'static> {
     }
 }
 
-/// Width of `text` in pixels at `size`.
+/// Width of `text` in pixels at `size` (as [`plot`](crate::plot) measures it).
 fn text_width(text: &str, size: f64) -> i32 {
-    font(size)
-        .box_size(text)
-        .map(|(w, _)| w as i32)
-        .unwrap_or_else(|_| (text.chars().count() as f64 * size * 0.6) as i32)
+    crate::plot::text_width(text, size) as i32
 }
 
 /// `text` shortened to at most `max_px` pixels by an ellipsis in the middle, which keeps both
 /// the start and the end (`site & ligh…plant-B & bright`).
 fn fit_text(text: &str, size: f64, max_px: i32) -> String {
-    let chars: Vec<char> = text.chars().filter(|c| !c.is_control()).collect();
-    let whole: String = chars.iter().collect();
-    if text_width(&whole, size) <= max_px {
-        return whole;
-    }
-    let mut n = chars.len().saturating_sub(1);
-    loop {
-        let head = (n.div_ceil(2) + n / 6).min(n);
-        let s = chars[..head]
-            .iter()
-            .collect::<String>()
-            .trim_end()
-            .to_string()
-            + "…"
-            + chars[chars.len() - (n - head)..]
-                .iter()
-                .collect::<String>()
-                .trim_start();
-        if n == 0 || text_width(&s, size) <= max_px {
-            return s;
-        }
-        n -= 1;
-    }
+    crate::plot::fit_text(text, size, usize::MAX, max_px.max(0) as u32)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -344,9 +344,14 @@ pub fn toml_error(e: &toml::de::Error, text: &str, what: &str, section: &str) ->
         Some(s) => {
             let start = s.start.min(text.len());
             let line = text[..start].matches('\n').count() + 1;
-            let key = text
-                .lines()
-                .nth(line - 1)
+            // The key set on that line, when the message does not name one (type errors);
+            // a missing key is reported at its table, whose first line sets another key.
+            let key = if message.starts_with("missing field") {
+                None
+            } else {
+                text.lines().nth(line - 1)
+            };
+            let key = key
                 .and_then(|l| l.split_once('='))
                 .map(|(k, _)| k.trim().trim_matches('"').to_string())
                 .filter(|k| !k.is_empty() && !message.contains(k.as_str()))
@@ -430,6 +435,13 @@ purpose = "p"
         let e = parse(&text, Path::new("c.toml")).unwrap_err().to_string();
         assert!(
             e.contains("missing field `path`") && e.contains("line 2"),
+            "{e}"
+        );
+        // A missing section: named, and not blamed on the key set on the reported line.
+        let text = MINIMAL.replace("[intended_use]\npurpose = \"p\"\n", "");
+        let e = parse(&text, Path::new("c.toml")).unwrap_err().to_string();
+        assert!(
+            e.contains("missing field `intended_use`") && !e.contains("title:"),
             "{e}"
         );
         let text = MINIMAL.replace("methods = [\"kernel\"]", "methods = \"kernel\"");

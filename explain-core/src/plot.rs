@@ -584,7 +584,7 @@ fn style(size: f64, color: &'static RGBColor, h: HPos, v: VPos) -> TextStyle<'st
 }
 
 /// Width of `text` in pixels at `size`.
-fn text_width(text: &str, size: f64) -> u32 {
+pub(crate) fn text_width(text: &str, size: f64) -> u32 {
     font(size)
         .box_size(text)
         .map(|(w, _)| w)
@@ -594,7 +594,7 @@ fn text_width(text: &str, size: f64) -> u32 {
 /// `text`, shortened to at most `max_chars` characters and `max_px` pixels by an ellipsis in
 /// the middle, which keeps both the start and the end (where long feature names usually
 /// differ: `…_column_3`).
-fn fit_text(text: &str, size: f64, max_chars: usize, max_px: u32) -> String {
+pub(crate) fn fit_text(text: &str, size: f64, max_chars: usize, max_px: u32) -> String {
     let chars: Vec<char> = text.chars().filter(|c| !c.is_control()).collect();
     let whole: String = chars.iter().collect();
     if chars.len() <= max_chars && text_width(&whole, size) <= max_px {

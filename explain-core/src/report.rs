@@ -7,7 +7,7 @@
 //! end, so it appears complete or not at all. Everything but the `timing` block is a function
 //! of the inputs: re-running gives the same bytes.
 
-use crate::charts::{self, Chart, DisparityBar, DistanceBar, SliceBar};
+use crate::charts::{self, DisparityBar, DistanceBar, SliceBar};
 use crate::config::{Config, Loaded, Scale};
 use crate::engine::Link;
 use crate::estimators::Method;
@@ -1044,14 +1044,11 @@ fn charts_for(doc: &slices::Document, dir: &Path) -> Result<Plots> {
                 verdict: verdict_name(d.verdict).into(),
             })
             .collect();
-        save(
-            charts::disparities(
-                "Disparities between slices (bootstrap 95% intervals)",
-                &rows,
-            )?,
-            &plots,
-            "disparities",
-        )?;
+        charts::disparities(
+            "Disparities between slices (bootstrap 95% intervals)",
+            &rows,
+        )?
+        .write(&plots, "disparities")?;
         out.disparities = Some("plots/disparities.svg".into());
     }
     if let Some(p) = &doc.profiles {
@@ -1067,23 +1064,16 @@ fn charts_for(doc: &slices::Document, dir: &Path) -> Result<Plots> {
             })
             .collect();
         if !rows.is_empty() {
-            save(
-                charts::profile_distances(
-                    "Explanation profiles: distance of each slice from the overall profile",
-                    &rows,
-                    p.threshold,
-                )?,
-                &plots,
-                "profiles",
-            )?;
+            charts::profile_distances(
+                "Explanation profiles: distance of each slice from the overall profile",
+                &rows,
+                p.threshold,
+            )?
+            .write(&plots, "profiles")?;
             out.profiles = Some("plots/profiles.svg".into());
         }
     }
     Ok(out)
-}
-
-fn save(chart: Chart, dir: &Path, stem: &str) -> Result<()> {
-    chart.write(dir, stem)
 }
 
 /// The metric value a slice must reach for the attribute's rule to pass, given the best
