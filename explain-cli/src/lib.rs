@@ -9,12 +9,12 @@ use explain_core::engine::{Link, Progress};
 use explain_core::estimators::Method;
 use explain_core::estimators::lime::{self, LimeParams, Selection};
 use explain_core::explainer::{self, Attributions, ProgressSink, Settings, TargetSpec};
-use explain_core::features::FeatureSpec;
 use explain_core::manifest::Manifest;
-use explain_core::masker::BaselineSpec;
-use explain_core::model::{Held, Model, ModelInfo, ModelOptions, Reduce, inspect};
+use explain_core::model::{Model, ModelInfo, inspect};
 use explain_core::profiles::ProfileConfig;
-use explain_core::{Error, Result, figures, image, inputs, inventory, output, slices};
+use explain_core::quality::QualityConfig;
+use explain_core::recipe::{HeldInput, Job, Recipe};
+use explain_core::{Error, Result, figures, image, inventory, output, slices};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -50,10 +50,11 @@ enum Command {
     /// Data inventory: counts and shares by every attribute, missing values, language
     /// coverage, datasheet fields and target-market coverage of one or more manifests.
     Inventory(InventoryArgs),
-    /// Check a report: file hashes, then re-run it from its recorded config and compare every
-    /// number (exit 1 when anything differs).
+    /// Check a report or attribution file: file hashes, then re-run it as recorded and
+    /// compare every number (exit 1 when anything differs).
     Verify {
-        /// The report.json to check (the files beside it are checked too).
+        /// The report.json to check (the files beside it are checked too), or an attribution
+        /// file from `explain shap|lime` (run from the directory it was made in).
         report: PathBuf,
         /// The report's config, when it is not at the recorded path.
         #[arg(long)]
@@ -64,7 +65,8 @@ enum Command {
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
-        /// Keep the re-run report in this directory (replaced if it holds a report).
+        /// Keep the re-run: a report in this directory (replaced if it holds a report), an
+        /// attribution file at this path.
         #[arg(long)]
         rerun_out: Option<PathBuf>,
         /// No progress display.
@@ -193,6 +195,13 @@ struct Common {
     /// Also write plots (PNG and SVG) into this directory.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Quality figures per explanation: deletion and insertion curves against random orders,
+    /// seed stability, and the model-randomisation check (with --plot, a curve plot too).
+    #[arg(long)]
+    quality: bool,
+    /// Extra seeds for the seed-stability figure of --quality.
+    #[arg(long, default_value_t = 3)]
+    quality_seeds: usize,
 }
 
 /// How instances are cut into features and masked, shared by `shap`, `lime` and the
@@ -399,7 +408,7 @@ fn run(cli: Cli) -> Result<()> {
             quiet,
         } => {
             let bar = Bar::new(quiet, "re-running", "");
-            let v = explain_core::verify::verify_report(
+            let v = explain_core::verify::verify_file(
                 &report,
                 config.as_deref(),
                 tolerance,
@@ -574,7 +583,8 @@ fn slices(a: SlicesArgs) -> Result<()> {
     });
     output::check_writable(&a.out)?;
     output::check_writable(&predictions_path)?;
-    let request = request(&a.m, &a.x, Vec::new())?;
+    let recipe = recipe(&a.m, &a.x, None)?;
+    let request = recipe.request(Vec::new(), a.x.background.clone(), a.x.seed)?;
     let config = slices::Config {
         slice_by: a
             .slice_by
@@ -629,7 +639,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
         profiles: profiles.transpose()?,
     };
     let manifest = Manifest::read(&a.manifest)?;
-    let model = load_model(&a.m, &request.image)?;
+    let model = Model::load(&a.m.model, &recipe.model_options(a.m.output.clone())?)?;
     let bar = Bar::new(a.m.quiet, "predicting", "");
     let (doc, predictions) = explainer::with_threads(a.m.threads, || {
         slices::validate(&model, &manifest, &validation, &bar)
@@ -715,37 +725,29 @@ fn image_preprocess(a: &ImageArgs) -> Result<image::Preprocess> {
     })
 }
 
-/// The request for explaining `inputs` with the model arguments' preprocessing.
-fn request(m: &ModelArgs, x: &ExplainArgs, inputs: Vec<PathBuf>) -> Result<inputs::Request> {
-    Ok(inputs::Request {
-        inputs,
-        features: FeatureSpec::parse(&x.features)?,
-        background: x.background.clone(),
-        baseline: x.baseline.as_deref().map(BaselineSpec::parse).transpose()?,
-        image: image_preprocess(&m.image)?,
+/// How the model is run and its inputs read, as the arguments ask (recorded in attribution
+/// files so that `explain verify` can repeat the run).
+fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Option<usize>) -> Result<Recipe> {
+    let image = image_preprocess(&m.image)?;
+    Ok(Recipe {
+        features: x.features.clone(),
+        baseline: x.baseline.clone(),
+        samples,
+        reduce: m.reduce.clone(),
+        hold: m
+            .hold
+            .iter()
+            .map(|h| HeldInput::parse(h))
+            .collect::<Result<_>>()?,
+        image: (image != image::Preprocess::default()).then_some(image),
         audio: m.audio.sample_rate.map(|sample_rate| AudioPreprocess {
             sample_rate,
             channel: m.audio.channel,
             resample: m.audio.resample,
         }),
-        seed: x.seed,
         crossfade_ms: m.audio.crossfade_ms,
+        quality: None,
     })
-}
-
-fn load_model(m: &ModelArgs, image: &image::Preprocess) -> Result<Model> {
-    let options = ModelOptions {
-        input: None,
-        output: m.output.clone(),
-        held: m
-            .hold
-            .iter()
-            .map(|h| Held::parse_arg(h))
-            .collect::<Result<_>>()?,
-        reduce: m.reduce.as_deref().map(Reduce::parse).transpose()?,
-        axis_sizes: image::axis_sizes(image),
-    };
-    Model::load(&m.model, &options)
 }
 
 fn attribute(
@@ -755,34 +757,32 @@ fn attribute(
     lime: Option<LimeParams>,
 ) -> Result<()> {
     output::check_writable(&c.out)?;
-    let request = request(&c.m, &c.x, c.input.clone())?;
-    let mut settings = Settings {
+    let mut recipe = recipe(&c.m, &c.x, samples)?;
+    if c.quality {
+        recipe.quality = Some(QualityConfig {
+            seeds: c.quality_seeds,
+            ..QualityConfig::default()
+        });
+    }
+    let job = Job {
+        model: c.m.model.clone(),
+        output: c.m.output.clone(),
+        inputs: c.input.clone(),
+        background: c.x.background.clone(),
         method,
-        samples,
         seed: c.x.seed,
         target: TargetSpec::parse(&c.target)?,
         link: Link::parse(&c.x.link)?,
         batch_size: c.m.batch_size,
-        features: request.features.to_string(),
         lime,
+        recipe,
     };
-    let model = load_model(&c.m, &request.image)?;
-    let prepared = inputs::prepare(&model, &request)?;
-    settings.features = prepared.features.clone();
     let bar = Bar::new(c.m.quiet, "explaining", " coalitions");
-    let doc = explainer::with_threads(c.m.threads, || {
-        explainer::explain(
-            &model,
-            &prepared.instances,
-            prepared.sources.clone(),
-            &settings,
-            &bar,
-        )
-    })??;
+    let (doc, views) = job.run(c.m.threads, &bar)?;
     bar.finish();
     output::write_json(&c.out, &doc)?;
     if let Some(dir) = &c.plot {
-        figures::write_explanation_plots(dir, &doc, &prepared.views)?;
+        figures::write_explanation_plots(dir, &doc, &views)?;
     }
     if !c.m.quiet {
         emit(&summarise(&doc, &c.out));
@@ -822,6 +822,28 @@ fn summarise(doc: &Attributions, out: &std::path::Path) -> String {
                 s,
                 "  {:>+10.4} ± {:<8.4} {}",
                 e.values[f], e.std_errors[f], e.feature_names[f]
+            );
+        }
+        if let Some(q) = &e.quality {
+            let opt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+            let _ = writeln!(
+                s,
+                "  quality: deletion AUC {:.3} (random {:.3}, lower is better), insertion AUC {:.3} \
+                 (random {:.3}, higher is better)\n           seed stability Spearman {}, top-{} \
+                 Jaccard {}; weight randomisation: {}",
+                q.deletion.auc,
+                q.random_deletion_auc,
+                q.insertion.auc,
+                q.random_insertion_auc,
+                opt(q.seed_stability.spearman),
+                q.seed_stability.k,
+                opt(q.seed_stability.topk_jaccard),
+                match q.randomisation.verdict {
+                    explain_core::quality::Verdict::Pass => "pass (attributions changed)",
+                    explain_core::quality::Verdict::Flag =>
+                        "FLAG (attributions survived randomised weights)",
+                    explain_core::quality::Verdict::NotApplicable => "not applicable",
+                }
             );
         }
     }

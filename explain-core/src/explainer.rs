@@ -176,6 +176,9 @@ pub struct Explanation {
     pub model_rows: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surrogate: Option<Surrogate>,
+    /// Quality figures (`--quality`, and the listed items of a report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<crate::quality::Quality>,
 }
 
 /// An attribution file (`explain shap|lime --out`).
@@ -191,6 +194,9 @@ pub struct Attributions {
     pub background: Vec<FileRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preprocessing: Option<serde_json::Value>,
+    /// What was asked for, in re-runnable form (`explain shap|lime`; see [`crate::recipe`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<crate::recipe::Recipe>,
     pub explanations: Vec<Explanation>,
 }
 
@@ -321,6 +327,7 @@ pub fn explain(
             model_evals: est.coalitions,
             model_rows: engine.rows_run(),
             surrogate: est.surrogate,
+            quality: None,
         });
     }
     let lime = settings.lime.filter(|_| settings.method == Method::Lime);
@@ -344,6 +351,7 @@ pub fn explain(
         inputs: sources.inputs,
         background: sources.background,
         preprocessing: sources.preprocessing,
+        recipe: None,
         explanations,
     })
 }

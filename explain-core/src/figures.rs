@@ -1,18 +1,20 @@
 //! Which plots to draw for an attribution document: for every explanation a bar chart of the
-//! top features with error bars, plus the overlay its input kind calls for (image, audio
-//! waveform, or time-frequency grid). Files are named after the explanation's position and
+//! top features with error bars, the overlay its input kind calls for (image, audio
+//! waveform, or time-frequency grid), and its deletion and insertion curves when it has
+//! quality figures. Files are named after the explanation's position and
 //! input so that a directory of plots reads in order.
 
 use crate::explainer::Attributions;
 use crate::inputs::View;
-use crate::{Error, Result, plot};
+use crate::{Error, Result, charts, plot};
 use std::path::Path;
 
 /// Features shown in a bar chart.
 pub const TOP_K: usize = 15;
 
-/// Writes `NN-<input>-bars.{png,svg}` and, for images and audio, `NN-<input>-overlay.{png,svg}`
-/// into `dir` (created if missing). `views` are in the same order as the explanations.
+/// Writes `NN-<input>-bars.{png,svg}`, for images and audio `NN-<input>-overlay.{png,svg}`,
+/// and for explanations with quality figures `NN-<input>-quality.{png,svg}` into `dir`
+/// (created if missing). `views` are in the same order as the explanations.
 pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::Input(format!(
@@ -37,6 +39,20 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
             &e.std_errors,
             TOP_K,
         )?;
+        if let Some(q) = &e.quality {
+            charts::quality_curves(
+                &format!(
+                    "{} · {} · deletion and insertion curves",
+                    e.input,
+                    doc.method.name()
+                ),
+                &q.deletion,
+                &q.insertion,
+                &q.random_deletion,
+                &q.random_insertion,
+            )?
+            .write(dir, &format!("{stem}-quality"))?;
+        }
         let overlay = dir.join(format!("{stem}-overlay"));
         match view {
             View::Tensor => {}

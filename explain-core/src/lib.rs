@@ -21,7 +21,8 @@
 //! * [`sampling`]: seeded counter-based streams and coalition primitives.
 //! * [`engine`]: coalition values, chunked, batched, parallel, deterministic.
 //! * [`estimators`]: exact, Kernel SHAP, permutation, LIME.
-//! * [`explainer`]: the end-to-end run and the attribution document.
+//! * [`explainer`]: the end-to-end run and the attribution document; [`recipe`]: how a run
+//!   was asked for, so that it can be repeated.
 //! * [`figures`], [`plot`]: bar charts and image/audio/grid overlays (PNG and SVG).
 //! * [`provenance`], [`output`]: hashes, tool identity, atomic writes.
 //!
@@ -85,6 +86,7 @@ pub mod plot;
 pub mod profiles;
 pub mod provenance;
 pub mod quality;
+pub mod recipe;
 pub mod report;
 pub mod sampling;
 pub mod segmentation;

@@ -606,6 +606,34 @@ fn build(l: &Loaded, dir: &Path, progress: &dyn ProgressSink) -> Result<Report> 
                 progress,
             )
         })?;
+        // Quality figures for the listed items, with the first method.
+        let listed = if mi == 0 && c.explanations.quality {
+            c.explanations.items.len()
+        } else {
+            0
+        };
+        if listed > 0 {
+            let qc = QualityConfig {
+                seeds: c.explanations.quality_seeds,
+                ..QualityConfig::default()
+            };
+            clock.phase("quality figures", || {
+                let pairs = doc.explanations.iter_mut().zip(&prepared.instances);
+                for (e, instance) in pairs.take(listed) {
+                    let q = quality::quality(
+                        &model,
+                        &model_path,
+                        &plan.model_options,
+                        instance,
+                        e,
+                        &settings,
+                        &qc,
+                    )?;
+                    e.quality = Some(q);
+                }
+                Ok(())
+            })?;
+        }
         relativize(&mut doc, &paths);
         let file = format!("attributions-{}.json", method.name());
         output::write_json(&dir.join(&file), &doc)?;
@@ -616,39 +644,7 @@ fn build(l: &Loaded, dir: &Path, progress: &dyn ProgressSink) -> Result<Report> 
         } else {
             vec![Vec::new(); doc.explanations.len()]
         };
-        // Quality figures for the listed items, with the first method.
-        let listed = if mi == 0 && c.explanations.quality {
-            c.explanations.items.len()
-        } else {
-            0
-        };
-        let qc = QualityConfig {
-            seeds: c.explanations.quality_seeds,
-            ..QualityConfig::default()
-        };
-        let qualities = if listed == 0 {
-            Vec::new()
-        } else {
-            clock.phase("quality figures", || {
-                (0..listed)
-                    .map(|i| {
-                        quality::quality(
-                            &model,
-                            &model_path,
-                            &plan.model_options,
-                            &prepared.instances[i],
-                            &doc.explanations[i],
-                            &settings,
-                            &qc,
-                        )
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })?
-        };
-        let mut result = method_result(&doc, file, item_plots, dir, mi == 0)?;
-        for (item, q) in result.items.iter_mut().zip(qualities) {
-            item.quality = Some(q);
-        }
+        let result = method_result(&doc, file, item_plots, dir, mi == 0)?;
         methods.push(result);
     }
 
@@ -831,7 +827,7 @@ fn method_result(
                 converged: sd_ratio <= CONVERGED_SD_RATIO,
                 r2: e.surrogate.as_ref().map(|s| s.r2),
                 plots,
-                quality: None,
+                quality: e.quality.clone(),
             }
         })
         .collect();

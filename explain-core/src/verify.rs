@@ -1,4 +1,5 @@
-//! `explain verify DIR/report.json`: a reviewer's check of a submitted report. It checks the
+//! `explain verify DIR/report.json` (or an attribution file, see [`verify_attributions`]): a
+//! reviewer's check of a submitted report. It checks the
 //! SHA-256 of the config, the model and every input file against the recorded ones, checks the
 //! report's artifacts against their recorded hashes, re-runs the report from the recorded
 //! config with the same seed and parameters, and compares every number.
@@ -8,8 +9,10 @@
 //! shows up as a difference.
 
 use crate::config::Loaded;
-use crate::explainer::ProgressSink;
+use crate::explainer::{self, Attributions, FileRef, ProgressSink};
+use crate::output;
 use crate::provenance::{sha256_file, sha256_hex};
+use crate::recipe::Job;
 use crate::report::{self, Options};
 use crate::{Error, Result};
 use serde::Serialize;
@@ -97,23 +100,8 @@ pub fn verify_report(
     keep: Option<&Path>,
     progress: &dyn ProgressSink,
 ) -> Result<Verification> {
-    if !(tolerance >= 0.0 && tolerance.is_finite()) {
-        return Err(Error::Input(format!(
-            "--tolerance must be a non-negative number, got {tolerance}"
-        )));
-    }
-    let text = std::fs::read(report_path)
-        .map_err(|e| Error::Input(format!("cannot read report {}: {e}", report_path.display())))?;
-    let recorded: Value = serde_json::from_slice(&text)
-        .map_err(|e| Error::Input(format!("{} is not JSON: {e}", report_path.display())))?;
-    if recorded["schema"] != report::SCHEMA {
-        return Err(Error::Input(format!(
-            "{} is not an explain report (schema {}, expected {})",
-            report_path.display(),
-            recorded["schema"],
-            report::SCHEMA
-        )));
-    }
+    check_tolerance(tolerance)?;
+    let recorded = read_document(report_path, report::SCHEMA, "an explain report")?;
     let field = |v: &Value, what: &str| -> Result<String> {
         v.as_str().map(str::to_string).ok_or_else(|| {
             Error::Input(format!(
@@ -192,9 +180,167 @@ pub fn verify_report(
     });
     let _ = std::fs::remove_dir_all(&tmp);
     let recomputed = result?;
+    Ok(Verification {
+        report: report_path.display().to_string(),
+        tolerance,
+        changed_files: changed,
+        sections: compare_sections(&recorded, &recomputed, tolerance, &["timing"]),
+    })
+}
+
+/// Verifies an attribution file written by `explain shap|lime`: the SHA-256 of the model,
+/// every input, background and held file (paths as recorded, relative to the current
+/// directory), then a re-run of the recorded [`Job`] compared number by number. `keep`
+/// writes the re-run attribution file there.
+pub fn verify_attributions(
+    path: &Path,
+    tolerance: f64,
+    threads: Option<usize>,
+    keep: Option<&Path>,
+    progress: &dyn ProgressSink,
+) -> Result<Verification> {
+    check_tolerance(tolerance)?;
+    let recorded = read_document(path, explainer::SCHEMA, "an attribution file")?;
+    let doc: Attributions = serde_json::from_value(recorded.clone()).map_err(|e| {
+        Error::Input(format!(
+            "{} is not a valid attribution file: {e}",
+            path.display()
+        ))
+    })?;
+    let job = Job::from_attributions(&doc)
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    if let Some(k) = keep {
+        output::check_writable(k)?;
+    }
+    let mut files: Vec<(&FileRef, &str)> = doc
+        .inputs
+        .iter()
+        .map(|f| (f, "input"))
+        .chain(doc.background.iter().map(|f| (f, "background")))
+        .collect();
+    let model = FileRef {
+        path: doc.model.path.clone(),
+        sha256: doc.model.sha256.clone(),
+        rows: None,
+    };
+    files.insert(0, (&model, "model"));
+    let held: Vec<&FileRef> = job
+        .recipe
+        .hold
+        .iter()
+        .filter_map(|h| h.file.as_ref())
+        .collect();
+    files.extend(held.into_iter().map(|f| (f, "held input")));
+    let mut changed = Vec::new();
+    for (f, what) in files {
+        match sha256_file(Path::new(&f.path)) {
+            Ok(h) if h == f.sha256 => {}
+            Ok(_) => changed.push(format!("{} ({what})", f.path)),
+            Err(_) => changed.push(format!(
+                "{} ({what}, missing from {})",
+                f.path,
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|_| ".".into())
+            )),
+        }
+    }
+    if !changed.is_empty() {
+        return Ok(Verification {
+            report: path.display().to_string(),
+            tolerance,
+            changed_files: changed,
+            sections: Vec::new(),
+        });
+    }
+    let (again, _) = job.run(threads, progress)?;
+    if let Some(k) = keep {
+        output::write_json(k, &again)?;
+    }
+    // Compared as the file would hold it (f32 fields print shorter than their f64 values).
+    let text = serde_json::to_vec(&again).expect("serialisable");
+    let recomputed: Value = serde_json::from_slice(&text).expect("valid JSON");
+    Ok(Verification {
+        report: path.display().to_string(),
+        tolerance,
+        changed_files: changed,
+        sections: compare_sections(&recorded, &recomputed, tolerance, &[]),
+    })
+}
+
+/// Verifies a report or an attribution file, by its schema. `config` applies to reports
+/// only; `keep` is a directory for a report's re-run and a file for an attribution file's.
+pub fn verify_file(
+    path: &Path,
+    config: Option<&Path>,
+    tolerance: f64,
+    threads: Option<usize>,
+    keep: Option<&Path>,
+    progress: &dyn ProgressSink,
+) -> Result<Verification> {
+    let value = read_json(path)?;
+    match value["schema"].as_str() {
+        Some(report::SCHEMA) => verify_report(path, config, tolerance, threads, keep, progress),
+        Some(explainer::SCHEMA) => {
+            if config.is_some() {
+                return Err(Error::Input(format!(
+                    "--config applies to reports; {} is an attribution file",
+                    path.display()
+                )));
+            }
+            verify_attributions(path, tolerance, threads, keep, progress)
+        }
+        _ => Err(Error::Input(format!(
+            "{} is neither a report ({}) nor an attribution file ({}): its schema is {}",
+            path.display(),
+            report::SCHEMA,
+            explainer::SCHEMA,
+            value["schema"]
+        ))),
+    }
+}
+
+fn check_tolerance(tolerance: f64) -> Result<()> {
+    if tolerance >= 0.0 && tolerance.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::Input(format!(
+            "--tolerance must be a non-negative number, got {tolerance}"
+        )))
+    }
+}
+
+/// Reads a JSON document that must carry `schema`.
+fn read_document(path: &Path, schema: &str, what: &str) -> Result<Value> {
+    let doc = read_json(path)?;
+    if doc["schema"] != schema {
+        return Err(Error::Input(format!(
+            "{} is not {what} (schema {}, expected {schema})",
+            path.display(),
+            doc["schema"],
+        )));
+    }
+    Ok(doc)
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    let text = std::fs::read(path)
+        .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_slice(&text)
+        .map_err(|e| Error::Input(format!("{} is not JSON: {e}", path.display())))
+}
+
+/// Compares two documents section by section (top-level keys, `skip` left out); a section
+/// only one of them has is a difference.
+fn compare_sections(
+    recorded: &Value,
+    recomputed: &Value,
+    tolerance: f64,
+    skip: &[&str],
+) -> Vec<SectionCheck> {
     let mut sections = Vec::new();
-    for (key, _) in recorded.as_object().into_iter().flatten() {
-        if key == "timing" {
+    for (key, a) in recorded.as_object().into_iter().flatten() {
+        if skip.contains(&key.as_str()) {
             continue;
         }
         let mut check = SectionCheck {
@@ -204,27 +350,21 @@ pub fn verify_report(
             largest_deviation: 0.0,
             first: Vec::new(),
         };
-        let (a, b) = (&recorded[key], &recomputed[key]);
-        compare(a, b, key, tolerance, &mut check);
+        compare(a, &recomputed[key], key, tolerance, &mut check);
         sections.push(check);
     }
     for (key, _) in recomputed.as_object().into_iter().flatten() {
-        if recorded.get(key).is_none() {
+        if recorded.get(key).is_none() && !skip.contains(&key.as_str()) {
             sections.push(SectionCheck {
                 section: key.clone(),
                 numbers: 0,
                 differences: 1,
                 largest_deviation: 0.0,
-                first: vec![format!("{key}: missing from the report")],
+                first: vec![format!("{key}: missing from the recorded file")],
             });
         }
     }
-    Ok(Verification {
-        report: report_path.display().to_string(),
-        tolerance,
-        changed_files: changed,
-        sections,
-    })
+    sections
 }
 
 /// A fresh directory for the re-run, removed afterwards.

@@ -7,8 +7,9 @@
 use explain_core::Error;
 use explain_core::charts::{
     self, Chart, DisparityBar, DistanceBar, MAX_ROWS, SliceBar, disparities, importance,
-    metric_by_slice, profile_distances,
+    metric_by_slice, profile_distances, quality_curves,
 };
+use explain_core::quality::Curve;
 
 // ---- checks ------------------------------------------------------------------------------------
 
@@ -759,6 +760,185 @@ fn importance_rejects_bad_input() {
     let mut neg = errors.clone();
     neg[0] = -1.0;
     assert_input_error(importance("t", &names, &values, Some(&neg), 5), "negative");
+}
+
+// ---- quality_curves ----------------------------------------------------------------------------
+
+/// A curve over `y.len()` evenly spaced points from 0 to 1, with its trapezoid AUC.
+fn curve(y: &[f64]) -> Curve {
+    let n = y.len();
+    let x: Vec<f64> = (0..n)
+        .map(|i| {
+            if n > 1 {
+                i as f64 / (n - 1) as f64
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let auc = x
+        .windows(2)
+        .zip(y.windows(2))
+        .map(|(x, y)| (x[1] - x[0]) * (y[0] + y[1]) / 2.0)
+        .sum();
+    Curve {
+        x,
+        y: y.to_vec(),
+        auc,
+    }
+}
+
+/// A good explanation of an item with logit 2.1: deletion falls fast, insertion rises fast
+/// (link scale, so the output goes negative).
+fn quality_example() -> [Curve; 4] {
+    let steps = 11;
+    let f = |g: &dyn Fn(f64) -> f64| -> Vec<f64> {
+        (0..steps)
+            .map(|i| g(i as f64 / (steps - 1) as f64))
+            .collect()
+    };
+    [
+        curve(&f(&|t| -1.6 + 3.7 * (-6.0 * t).exp())),
+        curve(&f(&|t| 2.1 - 3.7 * (-5.0 * t).exp())),
+        curve(&f(&|t| 2.1 - 3.7 * t.powf(1.2))),
+        curve(&f(&|t| -1.6 + 3.7 * t.powf(1.1))),
+    ]
+}
+
+fn render_quality(c: &[Curve; 4]) -> explain_core::Result<Chart> {
+    quality_curves(
+        "Deletion and insertion, image 3",
+        &c[0],
+        &c[1],
+        &c[2],
+        &c[3],
+    )
+}
+
+#[test]
+fn quality_curves_typical() {
+    let c = quality_example();
+    let chart = render_quality(&c).unwrap();
+    let h = check(&chart);
+    assert!(h < 700, "height {h}");
+    for t in [
+        "Deletion and insertion, image 3",
+        "Deletion",
+        "Insertion",
+        "lower AUC is better",
+        "higher AUC is better",
+        "share of features removed",
+        "share of features added",
+        "model output",
+    ] {
+        assert_has(&chart, t);
+    }
+    // Every AUC in words, on the scale of the largest (three significant digits).
+    for (i, k) in [
+        (0, "attribution"),
+        (1, "attribution"),
+        (2, "random"),
+        (3, "random"),
+    ] {
+        assert_has(&chart, &format!("{k} order  AUC {:.3}", c[i].auc));
+    }
+    // The explanation's curve solid blue with a dot per point, the baseline grey.
+    assert!(chart.svg.contains("#2166AC"), "curve colour");
+    assert!(chart.svg.contains("#8C8C8C"), "baseline colour");
+    assert!(
+        chart.svg.matches("<circle").count() >= 22,
+        "a dot at each of 2 × 11 points"
+    );
+    keep(&chart, "quality-curves");
+}
+
+#[test]
+fn quality_curves_are_deterministic() {
+    let c = quality_example();
+    let (a, b) = (render_quality(&c).unwrap(), render_quality(&c).unwrap());
+    assert!(a.png == b.png, "PNG bytes differ between two renderings");
+    assert_eq!(a.svg, b.svg);
+}
+
+#[test]
+fn quality_curves_edge_cases() {
+    // A constant output (all four curves equal) still gets a non-empty range.
+    let flat = curve(&[0.7; 6]);
+    let chart = quality_curves("flat", &flat, &flat, &flat, &flat).unwrap();
+    check(&chart);
+    assert_has(&chart, "attribution order  AUC 0.700");
+    keep(&chart, "quality-curves-flat");
+    // All zero, AUC zero.
+    let zero = curve(&[0.0; 3]);
+    let chart = quality_curves("zero", &zero, &zero, &zero, &zero).unwrap();
+    check(&chart);
+    assert_has(&chart, "AUC 0.000");
+    // One point per curve.
+    let one = curve(&[1.5]);
+    check(&quality_curves("one", &one, &one, &one, &one).unwrap());
+    // Many points (no dots), large values, a very long title shortened with an ellipsis.
+    let many: Vec<f64> = (0..200).map(|i| 4e3 * (1.0 - i as f64 / 199.0)).collect();
+    let rising: Vec<f64> = many.iter().rev().copied().collect();
+    let (m, r) = (curve(&many), curve(&rising));
+    let chart = quality_curves(LONG, &m, &r, &r, &m).unwrap();
+    check(&chart);
+    // Only the legend's swatch has a dot.
+    assert_eq!(
+        chart.svg.matches("<circle").count(),
+        2,
+        "no dots on 200 points"
+    );
+    assert!(chart.svg.contains('…'));
+    assert!(!chart.svg.contains(&xml(LONG)));
+    keep(&chart, "quality-curves-many-long");
+    // Points outside 0..1 widen the x axis rather than fail; an empty title is fine.
+    let mut wide = curve(&[0.2, 0.5, 0.9]);
+    wide.x = vec![-0.5, 0.5, 1.5];
+    check(&quality_curves("", &wide, &wide, &wide, &wide).unwrap());
+}
+
+#[test]
+fn quality_curves_reject_bad_input() {
+    let ok = curve(&[0.9, 0.5, 0.2, 0.1, 0.0]);
+    let mut short = ok.clone();
+    short.y.pop();
+    assert_input_error(
+        quality_curves("t", &short, &ok, &ok, &ok),
+        "deletion curve: x and y have different lengths (5 vs 4)",
+    );
+    let empty = Curve {
+        x: Vec::new(),
+        y: Vec::new(),
+        auc: 0.0,
+    };
+    assert_input_error(
+        quality_curves("t", &ok, &empty, &ok, &ok),
+        "insertion curve: the curve is empty",
+    );
+    let mut nan = ok.clone();
+    nan.y[2] = f64::NAN;
+    assert_input_error(
+        quality_curves("t", &ok, &ok, &nan, &ok),
+        "random-order deletion curve: y[2] is NaN",
+    );
+    let mut inf = ok.clone();
+    inf.x[1] = f64::INFINITY;
+    assert_input_error(
+        quality_curves("t", &ok, &ok, &ok, &inf),
+        "random-order insertion curve: x[1] is inf",
+    );
+    let mut auc = ok.clone();
+    auc.auc = f64::NAN;
+    assert_input_error(
+        quality_curves("t", &auc, &ok, &ok, &ok),
+        "deletion curve: AUC",
+    );
+    let mut huge = ok.clone();
+    huge.y[0] = 1e300;
+    assert_input_error(
+        quality_curves("t", &ok, &huge, &ok, &ok),
+        "too large to plot",
+    );
 }
 
 // ---- determinism and files ---------------------------------------------------------------------

@@ -45,3 +45,13 @@ pub fn assert_exit(out: &Output, code: i32, expect: &[&str]) {
         assert!(stderr.contains(e), "expected '{e}' in: {stderr}");
     }
 }
+
+/// Runs the `explain` CLI in directory `dir` (relative paths in its arguments and in the files
+/// it writes are relative to `dir`).
+pub fn cli_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
