@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
     let batch_size = 256;
     let settings = |method, samples| Settings {
         method,
-        samples: Some(samples),
+        samples: Some(samples).into(),
         seed: 1,
         target: TargetSpec::Index(1),
         link: Link::Identity,

@@ -5,12 +5,13 @@
 
 use clap::{Args, Parser, Subcommand};
 use explain_core::audio::AudioPreprocess;
+use explain_core::budget::Budget;
 use explain_core::engine::{Link, Progress};
 use explain_core::estimators::Method;
 use explain_core::estimators::lime::{self, LimeParams, Selection};
 use explain_core::explainer::{self, Attributions, ProgressSink, Settings, TargetSpec};
 use explain_core::manifest::Manifest;
-use explain_core::model::{Model, ModelInfo, inspect};
+use explain_core::model::{BackendChoice, Model, ModelInfo, inspect};
 use explain_core::profiles::ProfileConfig;
 use explain_core::quality::QualityConfig;
 use explain_core::recipe::{HeldInput, Job, Recipe};
@@ -40,7 +41,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// SHAP attributions (exact, Kernel SHAP or permutation) for every input row.
+    /// SHAP attributions (exact, Kernel SHAP, Leverage SHAP or permutation) for every input row.
     Shap(ShapArgs),
     /// LIME attributions for every input row.
     Lime(LimeArgs),
@@ -69,6 +70,13 @@ enum Command {
         /// attribution file at this path.
         #[arg(long)]
         rerun_out: Option<PathBuf>,
+        /// Re-run with this backend instead of the recorded one (tract or ort); the recorded
+        /// backend and its version are then not compared: give a --tolerance (e.g. 1e-5).
+        #[arg(long, value_parser = ["tract", "ort"])]
+        backend: Option<String>,
+        /// The ONNX Runtime library for --backend ort [default: $ORT_DYLIB_PATH].
+        #[arg(long, requires = "backend")]
+        ort_lib: Option<PathBuf>,
         /// No progress display.
         #[arg(long)]
         quiet: bool,
@@ -162,6 +170,14 @@ struct ModelArgs {
     /// Hold another model input constant: NAME=zeros or NAME=FILE.npy (repeatable).
     #[arg(long)]
     hold: Vec<String>,
+    /// Inference backend: tract (pure Rust, built in) or ort (ONNX Runtime; needs a build
+    /// with `--features ort` and the library, see --ort-lib).
+    #[arg(long, default_value = "tract", value_parser = ["tract", "ort"])]
+    backend: String,
+    /// The ONNX Runtime 1.31 library for --backend ort (libonnxruntime.so.1.31.1, as printed
+    /// by scripts/install-onnxruntime.sh) [default: $ORT_DYLIB_PATH].
+    #[arg(long)]
+    ort_lib: Option<PathBuf>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -272,12 +288,24 @@ struct AudioArgs {
 struct ShapArgs {
     #[command(flatten)]
     common: Common,
-    /// Estimator.
-    #[arg(long, default_value = "kernel", value_parser = ["exact", "kernel", "permutation"])]
+    /// Estimator: leverage (Leverage SHAP, the most accurate at equal budget; see
+    /// benches/leverage-vs-kernel.md), kernel (shap's Kernel SHAP scheme, for parity with
+    /// Python shap), permutation (antithetic permutations) or exact (all 2^M coalitions).
+    #[arg(long, default_value = "leverage", value_parser = ["exact", "kernel", "leverage", "permutation"])]
     method: String,
-    /// Coalition budget (default 2M+2048).
+    /// Coalition budget: a number (default 2M+2048), or `auto`: sample until the largest
+    /// standard error is at most --tolerance of the attribution range (max - min), up to
+    /// --max-samples.
     #[arg(long)]
-    samples: Option<usize>,
+    samples: Option<String>,
+    /// For --samples auto: the largest accepted standard error, as a share of the attribution
+    /// range [default: 0.01].
+    #[arg(long)]
+    tolerance: Option<f64>,
+    /// For --samples auto: the largest budget tried (Kernel and Leverage SHAP stop at 2^M-2,
+    /// where they are exact) [default: 65536].
+    #[arg(long)]
+    max_samples: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -353,7 +381,7 @@ struct SlicesArgs {
     #[arg(long, default_value_t = 0.5)]
     profile_threshold: f64,
     /// Estimator for the profiles.
-    #[arg(long, default_value = "kernel", value_parser = ["exact", "kernel", "permutation", "lime"])]
+    #[arg(long, default_value = "kernel", value_parser = ["exact", "kernel", "leverage", "permutation", "lime"])]
     profile_method: String,
     /// Coalition budget per explained item (profiles average over items, so a smaller budget
     /// than for `shap` does).
@@ -387,7 +415,10 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Shap(a) => attribute(a.common, Method::parse(&a.method)?, a.samples, None),
+        Command::Shap(a) => {
+            let samples = Budget::parse(a.samples.as_deref(), a.tolerance, a.max_samples)?;
+            attribute(a.common, Method::parse(&a.method)?, samples, None)
+        }
         Command::Lime(a) => {
             let params = LimeParams {
                 samples: 0,
@@ -395,7 +426,7 @@ fn run(cli: Cli) -> Result<()> {
                 num_features: a.num_features,
                 selection: Selection::parse(&a.feature_selection)?,
             };
-            attribute(a.common, Method::Lime, a.samples, Some(params))
+            attribute(a.common, Method::Lime, a.samples.into(), Some(params))
         }
         Command::Slices(a) => slices(*a),
         Command::Inventory(a) => inventory(a),
@@ -405,8 +436,13 @@ fn run(cli: Cli) -> Result<()> {
             tolerance,
             threads,
             rerun_out,
+            backend,
+            ort_lib,
             quiet,
         } => {
+            let backend = backend
+                .map(|b| BackendChoice::parse(&b, ort_lib))
+                .transpose()?;
             let bar = Bar::new(quiet, "re-running", "");
             let v = explain_core::verify::verify_file(
                 &report,
@@ -414,6 +450,7 @@ fn run(cli: Cli) -> Result<()> {
                 tolerance,
                 threads,
                 rerun_out.as_deref(),
+                backend.as_ref(),
                 &bar,
             )?;
             bar.finish();
@@ -496,7 +533,11 @@ fn run(cli: Cli) -> Result<()> {
             let bar = Bar::new(quiet, "report", "");
             let report = explain_core::report::run(
                 &loaded,
-                &explain_core::report::Options { out: &out, threads },
+                &explain_core::report::Options {
+                    out: &out,
+                    threads,
+                    backend: None,
+                },
                 &bar,
             )?;
             bar.finish();
@@ -583,7 +624,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
     });
     output::check_writable(&a.out)?;
     output::check_writable(&predictions_path)?;
-    let recipe = recipe(&a.m, &a.x, None)?;
+    let recipe = recipe(&a.m, &a.x, Budget::Default)?;
     let request = recipe.request(Vec::new(), a.x.background.clone(), a.x.seed)?;
     let config = slices::Config {
         slice_by: a
@@ -612,7 +653,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
         Ok((
             Settings {
                 method,
-                samples: Some(a.profile_samples),
+                samples: Budget::Fixed(a.profile_samples),
                 seed: a.x.seed,
                 target: TargetSpec::Auto,
                 link: Link::parse(&a.x.link)?,
@@ -639,7 +680,8 @@ fn slices(a: SlicesArgs) -> Result<()> {
         profiles: profiles.transpose()?,
     };
     let manifest = Manifest::read(&a.manifest)?;
-    let model = Model::load(&a.m.model, &recipe.model_options(a.m.output.clone())?)?;
+    let options = recipe.model_options(a.m.output.clone(), backend(&a.m)?)?;
+    let model = Model::load(&a.m.model, &options)?;
     let bar = Bar::new(a.m.quiet, "predicting", "");
     let (doc, predictions) = explainer::with_threads(a.m.threads, || {
         slices::validate(&model, &manifest, &validation, &bar)
@@ -725,9 +767,16 @@ fn image_preprocess(a: &ImageArgs) -> Result<image::Preprocess> {
     })
 }
 
+/// The backend `--backend` and `--ort-lib` ask for, refused early when this build lacks it.
+fn backend(m: &ModelArgs) -> Result<BackendChoice> {
+    let choice = BackendChoice::parse(&m.backend, m.ort_lib.clone())?;
+    choice.check_available()?;
+    Ok(choice)
+}
+
 /// How the model is run and its inputs read, as the arguments ask (recorded in attribution
 /// files so that `explain verify` can repeat the run).
-fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Option<usize>) -> Result<Recipe> {
+fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Budget) -> Result<Recipe> {
     let image = image_preprocess(&m.image)?;
     Ok(Recipe {
         features: x.features.clone(),
@@ -750,12 +799,7 @@ fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Option<usize>) -> Result<Reci
     })
 }
 
-fn attribute(
-    c: Common,
-    method: Method,
-    samples: Option<usize>,
-    lime: Option<LimeParams>,
-) -> Result<()> {
+fn attribute(c: Common, method: Method, samples: Budget, lime: Option<LimeParams>) -> Result<()> {
     output::check_writable(&c.out)?;
     let mut recipe = recipe(&c.m, &c.x, samples)?;
     if c.quality {
@@ -776,6 +820,7 @@ fn attribute(
         batch_size: c.m.batch_size,
         lime,
         recipe,
+        backend: backend(&c.m)?,
     };
     let bar = Bar::new(c.m.quiet, "explaining", " coalitions");
     let (doc, views) = job.run(c.m.threads, &bar)?;
@@ -810,6 +855,21 @@ fn summarise(doc: &Attributions, out: &std::path::Path) -> String {
             "\n{}  target {}  prediction {:.4}  base {:.4}  ({} coalitions)",
             e.input, e.target, e.prediction, e.base_value, e.model_evals
         );
+        if let Some(a) = &e.auto {
+            let _ = writeln!(
+                s,
+                "  auto: budget {} after {} round{}, largest SE / range {}: {}",
+                a.samples,
+                a.rounds,
+                if a.rounds == 1 { "" } else { "s" },
+                a.se_ratio.map_or("undefined".into(), |r| format!("{r:.4}")),
+                if a.converged {
+                    "converged"
+                } else {
+                    "NOT converged (--max-samples reached)"
+                }
+            );
+        }
         let mut order: Vec<usize> = (0..e.values.len()).collect();
         order.sort_by(|&a, &b| {
             e.values[b]

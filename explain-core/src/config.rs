@@ -15,7 +15,7 @@
 //! channels = "gray"
 //!
 //! [explanations]
-//! methods = ["kernel", "lime"]    # exact | kernel | permutation | lime; the first gets plots
+//! methods = ["kernel", "lime"]    # exact | kernel | leverage | permutation | lime; the first gets plots
 //! target = 1
 //! features = "grid:4x4"
 //! baseline = "blur:4"
@@ -80,9 +80,13 @@ pub struct DataSection {
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
     pub path: String,
-    /// Only `tract` in this build.
+    /// `tract` (default) or `ort` (ONNX Runtime, in a build with the cargo feature `ort`).
     #[serde(default = "default_backend")]
     pub backend: String,
+    /// For `ort`: the ONNX Runtime library (relative to the config); `ORT_DYLIB_PATH` when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ort_lib: Option<String>,
     #[serde(default)]
     pub output: Option<String>,
     #[serde(default)]

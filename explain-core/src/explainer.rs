@@ -2,6 +2,7 @@
 //! estimator through the engine, and assemble the attribution document
 //! (`explain.attributions/1`) with everything needed to reproduce it.
 
+use crate::budget::{self, AutoOutcome, Budget};
 use crate::engine::{Engine, Link, Progress};
 use crate::estimators::lime::{LimeParams, Surrogate};
 use crate::estimators::{self, Estimate, Method};
@@ -89,8 +90,8 @@ impl Instance {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub method: Method,
-    /// Coalition budget; the method's default when `None`.
-    pub samples: Option<usize>,
+    /// Coalition budget: the method's default, a number, or automatic (SHAP methods).
+    pub samples: Budget,
     pub seed: u64,
     pub target: TargetSpec,
     pub link: Link,
@@ -139,6 +140,8 @@ impl ModelRef {
 /// The parameters as recorded in an artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
+    /// The coalition budget of the first explanation (with `--samples auto`, the budget it
+    /// stopped at; each explanation records its own in `auto`).
     pub samples: usize,
     pub seed: u64,
     pub features: String,
@@ -152,6 +155,13 @@ pub struct Params {
     pub surrogate_features: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_selection: Option<estimators::lime::Selection>,
+    /// `--samples auto`: stop when the largest standard error is at most this share of the
+    /// attribution range...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
+    /// ...or at this budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_samples: Option<usize>,
 }
 
 /// One explained row.
@@ -170,12 +180,15 @@ pub struct Explanation {
     pub feature_names: Vec<String>,
     pub values: Vec<f64>,
     pub std_errors: Vec<f64>,
-    /// Coalitions evaluated.
+    /// Coalitions evaluated (with `--samples auto`, summed over every budget tried).
     pub model_evals: usize,
     /// Model rows run (coalitions × baseline rows).
     pub model_rows: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surrogate: Option<Surrogate>,
+    /// What `--samples auto` did: the budget reported, the rounds, the SE ratio, convergence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto: Option<AutoOutcome>,
     /// Quality figures (`--quality`, and the listed items of a report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<crate::quality::Quality>,
@@ -200,14 +213,25 @@ pub struct Attributions {
     pub explanations: Vec<Explanation>,
 }
 
-/// The coalition budget actually used for `m` features.
-pub fn resolved_samples(method: Method, m: usize, samples: Option<usize>) -> usize {
+/// The coalition budget used for `m` features (with `--samples auto`, the first one tried).
+pub fn resolved_samples(method: Method, m: usize, samples: Budget) -> usize {
+    match (method, samples) {
+        (Method::Exact, _) => 1usize << m.min(63),
+        (_, Budget::Fixed(n)) => n,
+        (Method::Lime, _) => estimators::lime::DEFAULT_SAMPLES,
+        (_, Budget::Auto(a)) => budget::auto_start(m).min(auto_max(method, m, a.max_samples)),
+        (_, Budget::Default) => estimators::kernel::default_samples(m),
+    }
+}
+
+/// The largest budget `--samples auto` tries: `max_samples`, capped at `2^M − 2` for the
+/// regression estimators, which are exact there.
+fn auto_max(method: Method, m: usize, max_samples: usize) -> usize {
     match method {
-        Method::Exact => 1usize << m.min(63),
-        Method::Kernel | Method::Permutation => {
-            samples.unwrap_or_else(|| estimators::kernel::default_samples(m))
+        Method::Kernel | Method::Leverage if m < 63 => {
+            max_samples.min((1usize << m).saturating_sub(2).max(1))
         }
-        Method::Lime => samples.unwrap_or(estimators::lime::DEFAULT_SAMPLES),
+        _ => max_samples,
     }
 }
 
@@ -221,6 +245,8 @@ pub fn planned_coalitions(method: Method, m: usize, samples: usize) -> u64 {
     (match method {
         Method::Exact => 1usize << m.min(63),
         Method::Kernel => capped + 2,
+        Method::Leverage if m >= 2 => (capped & !1) + 2,
+        Method::Leverage => 2,
         Method::Permutation => {
             estimators::permutation::permutations_for(m, samples) * 2 * m.saturating_sub(1) + 2
         }
@@ -268,9 +294,15 @@ pub fn explain(
     if settings.batch_size == 0 {
         bad_input!("--batch-size must be at least 1");
     }
-    if settings.samples == Some(0) {
-        bad_input!("--samples must be at least 1");
-    }
+    settings.samples.check()?;
+    let auto = match settings.samples.auto() {
+        Some(_) if settings.method == Method::Lime => bad_input!(
+            "--samples auto applies to the SHAP methods (kernel, leverage, permutation), not to lime"
+        ),
+        // Exact values need no budget.
+        Some(a) if settings.method != Method::Exact => Some(a),
+        _ => None,
+    };
     let samples_for =
         |inst: &Instance| resolved_samples(settings.method, inst.features.len(), settings.samples);
     let planned = instances
@@ -280,6 +312,7 @@ pub fn explain(
     progress.begin(planned);
     let first_target = resolve_target(model, &first.x, settings.target, None)?;
     let mut explanations = Vec::with_capacity(instances.len());
+    let mut first_samples = None;
     for inst in instances {
         let samples = samples_for(inst);
         let target = resolve_target(model, &inst.x, settings.target, Some(first_target))?;
@@ -300,21 +333,35 @@ pub fn explain(
             settings.batch_size,
             progress.as_progress(),
         );
-        let est: Estimate = match settings.method {
-            Method::Exact => estimators::exact::exact(&engine)?,
-            Method::Kernel => estimators::kernel::kernel(&engine, samples, &key)?,
-            Method::Permutation => estimators::permutation::permutation(&engine, samples, &key)?,
-            Method::Lime => {
-                let mut params = settings.lime.unwrap_or(LimeParams {
-                    samples,
-                    kernel_width: estimators::lime::DEFAULT_KERNEL_WIDTH,
-                    num_features: None,
-                    selection: estimators::lime::Selection::Auto,
-                });
-                params.samples = samples;
-                estimators::lime::lime(&engine, &params, &key)?
+        let estimate = |samples: usize| -> Result<Estimate> {
+            match settings.method {
+                Method::Exact => estimators::exact::exact(&engine),
+                Method::Kernel => estimators::kernel::kernel(&engine, samples, &key),
+                Method::Leverage => estimators::leverage::leverage(&engine, samples, &key),
+                Method::Permutation => estimators::permutation::permutation(&engine, samples, &key),
+                Method::Lime => {
+                    let mut params = settings.lime.unwrap_or(LimeParams {
+                        samples,
+                        kernel_width: estimators::lime::DEFAULT_KERNEL_WIDTH,
+                        num_features: None,
+                        selection: estimators::lime::Selection::Auto,
+                    });
+                    params.samples = samples;
+                    estimators::lime::lime(&engine, &params, &key)
+                }
             }
         };
+        let (est, outcome) = match auto {
+            Some(a) => {
+                let max = auto_max(settings.method, inst.features.len(), a.max_samples);
+                let (est, outcome) = budget::run_auto(a.tolerance, samples, max, estimate)?;
+                (est, Some(outcome))
+            }
+            None => (estimate(samples)?, None),
+        };
+        if first_samples.is_none() {
+            first_samples = Some(outcome.as_ref().map_or(samples, |o| o.samples));
+        }
         explanations.push(Explanation {
             input: inst.name.clone(),
             input_sha256,
@@ -327,6 +374,7 @@ pub fn explain(
             model_evals: est.coalitions,
             model_rows: engine.rows_run(),
             surrogate: est.surrogate,
+            auto: outcome,
             quality: None,
         });
     }
@@ -337,7 +385,7 @@ pub fn explain(
         model: ModelRef::of(model),
         method: settings.method,
         params: Params {
-            samples: samples_for(first),
+            samples: first_samples.unwrap_or_else(|| samples_for(first)),
             seed: settings.seed,
             features: settings.features.clone(),
             baseline: first.baseline.description.clone(),
@@ -347,6 +395,8 @@ pub fn explain(
             kernel_width: lime.map(|l| l.kernel_width),
             surrogate_features: lime.and_then(|l| l.num_features),
             feature_selection: lime.map(|l| l.selection),
+            tolerance: auto.map(|a| a.tolerance),
+            max_samples: auto.map(|a| a.max_samples),
         },
         inputs: sources.inputs,
         background: sources.background,

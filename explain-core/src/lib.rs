@@ -20,7 +20,8 @@
 //! * [`masker`]: baselines, and coalition → masked rows.
 //! * [`sampling`]: seeded counter-based streams and coalition primitives.
 //! * [`engine`]: coalition values, chunked, batched, parallel, deterministic.
-//! * [`estimators`]: exact, Kernel SHAP, permutation, LIME.
+//! * [`estimators`]: exact, Kernel SHAP, Leverage SHAP, permutation, LIME; [`budget`]: fixed
+//!   and automatic (`--samples auto`) coalition budgets.
 //! * [`explainer`]: the end-to-end run and the attribution document; [`recipe`]: how a run
 //!   was asked for, so that it can be repeated.
 //! * [`figures`], [`plot`]: bar charts and image/audio/grid overlays (PNG and SVG).
@@ -43,7 +44,7 @@
 //! ## Example
 //!
 //! ```no_run
-//! use explain_core::{engine::Link, estimators::Method, explainer, features::FeatureSpec,
+//! use explain_core::{budget::Budget, engine::Link, estimators::Method, explainer, features::FeatureSpec,
 //!     inputs, image, model::{Model, ModelOptions}};
 //! let model = Model::load("mlp.onnx".as_ref(), &ModelOptions::default())?;
 //! let request = inputs::Request {
@@ -52,7 +53,7 @@
 //! };
 //! let prepared = inputs::prepare(&model, &request)?;
 //! let settings = explainer::Settings {
-//!     method: Method::Kernel, samples: Some(2048), seed: 7, target: explainer::TargetSpec::Auto,
+//!     method: Method::Kernel, samples: Budget::Fixed(2048), seed: 7, target: explainer::TargetSpec::Auto,
 //!     link: Link::Identity, batch_size: 256, features: "tabular".into(), lime: None,
 //! };
 //! let doc = explainer::explain(&model, &prepared.instances, prepared.sources, &settings, &explainer::Silent)?;
@@ -63,6 +64,7 @@
 //! ```
 
 pub mod audio;
+pub mod budget;
 pub mod charts;
 pub mod config;
 pub mod data;

@@ -6,12 +6,16 @@
 //! optimised plan for that size is cached; a model whose batch axis is fixed runs in batches of
 //! exactly that size (the last one padded). Other inputs of a multi-input model are held
 //! constant ([`ModelOptions::held`]), and one output is selected.
+//!
+//! The backend is chosen by [`ModelOptions::backend`]: tract (pure Rust, always built in) or,
+//! in a build with the cargo feature `ort`, ONNX Runtime loaded at run time
+//! ([`BackendChoice::Ort`]).
 
 use crate::provenance::{TRACT_VERSION, sha256_hex};
 use crate::{Error, Result, bad_input};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tract_onnx::pb;
 use tract_onnx::prelude::tract_ndarray::ArrayD;
@@ -192,6 +196,102 @@ pub enum Batch {
     Fixed(usize),
 }
 
+#[cfg(feature = "ort")]
+mod ort_backend;
+
+/// The ONNX Runtime release the `ort` backend is built for (ort 2.0.0-rc.15 with its
+/// `api-31`), as installed by `scripts/install-onnxruntime.sh`.
+pub const ONNXRUNTIME_VERSION: &str = "1.31.1";
+
+/// The minor version of [`ONNXRUNTIME_VERSION`]: the ONNX Runtime API version the `ort`
+/// backend uses.
+const ONNXRUNTIME_MINOR: u32 = 31;
+
+/// What to do when no usable ONNX Runtime library is found.
+const INSTALL_HINT: &str = "run scripts/install-onnxruntime.sh (it installs onnxruntime 1.31.1 \
+     into .venv-ort and prints the library's path) and pass that path with --ort-lib or set \
+     ORT_DYLIB_PATH to it";
+
+/// Checks the version an ONNX Runtime library at `path` reports: the `ort` backend needs the
+/// API of [`ONNXRUNTIME_VERSION`], which ONNX Runtime 1.31 and later 1.x releases provide.
+///
+/// ```
+/// use explain_core::model::check_onnxruntime_version;
+/// let lib = std::path::Path::new("libonnxruntime.so.1.22.0");
+/// assert!(check_onnxruntime_version("1.31.1", lib).is_ok());
+/// let e = check_onnxruntime_version("1.22.0", lib).unwrap_err().to_string();
+/// assert!(e.contains("is version 1.22.0") && e.contains("expected 1.31.1"), "{e}");
+/// assert!(check_onnxruntime_version("2.0.0", lib).is_err());
+/// ```
+pub fn check_onnxruntime_version(found: &str, path: &Path) -> Result<()> {
+    let mut parts = found.split('.').map(|p| p.parse::<u32>().ok());
+    let (major, minor) = (parts.next().flatten(), parts.next().flatten());
+    if major == Some(1) && minor.is_some_and(|m| m >= ONNXRUNTIME_MINOR) {
+        return Ok(());
+    }
+    bad_input!(
+        "the ONNX Runtime library {} is version {found}, but the ort backend needs ONNX Runtime \
+         1.{ONNXRUNTIME_MINOR} or a later 1.x (expected {ONNXRUNTIME_VERSION}; explain uses \
+         ort 2.0.0-rc.15, which speaks API version {ONNXRUNTIME_MINOR}): {INSTALL_HINT}",
+        path.display()
+    )
+}
+
+/// Which inference engine runs the model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// tract: pure Rust, always built in.
+    #[default]
+    Tract,
+    /// ONNX Runtime (cargo feature `ort`), loaded at run time from `lib`, else from the
+    /// library named by the `ORT_DYLIB_PATH` environment variable.
+    Ort { lib: Option<PathBuf> },
+}
+
+impl BackendChoice {
+    /// `tract` or `ort` (with the ONNX Runtime library, if given). Whether the backend is
+    /// built in is checked by [`BackendChoice::check_available`] (and by [`Model::load`]).
+    ///
+    /// ```
+    /// use explain_core::model::BackendChoice;
+    /// assert_eq!(BackendChoice::parse("tract", None).unwrap(), BackendChoice::Tract);
+    /// assert_eq!(BackendChoice::parse("ort", None).unwrap(), BackendChoice::Ort { lib: None });
+    /// assert!(BackendChoice::parse("tract", Some("libonnxruntime.so".into())).is_err());
+    /// assert!(BackendChoice::parse("onnx", None).is_err());
+    /// ```
+    pub fn parse(name: &str, lib: Option<PathBuf>) -> Result<BackendChoice> {
+        match (name, lib) {
+            ("tract", None) => Ok(BackendChoice::Tract),
+            ("tract", Some(lib)) => bad_input!(
+                "an ONNX Runtime library ({}) applies to the ort backend only; use --backend ort",
+                lib.display()
+            ),
+            ("ort", lib) => Ok(BackendChoice::Ort { lib }),
+            (other, _) => bad_input!("unknown backend '{other}': expected tract or ort"),
+        }
+    }
+
+    /// The name recorded in artifacts: `tract` or `ort`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BackendChoice::Tract => "tract",
+            BackendChoice::Ort { .. } => "ort",
+        }
+    }
+
+    /// Fails with [`Error::Input`] when this build lacks the backend (ort without the cargo
+    /// feature `ort`).
+    pub fn check_available(&self) -> Result<()> {
+        match self {
+            BackendChoice::Ort { .. } if !cfg!(feature = "ort") => Err(Error::Input(NO_ORT.into())),
+            _ => Ok(()),
+        }
+    }
+}
+
+const NO_ORT: &str = "this explain was built without ONNX Runtime support: rebuild with \
+     `--features ort` (e.g. cargo build --release -p explain-cli --features ort), or use --backend tract";
+
 /// Which input to explain, which output to read, and the constants for the other inputs.
 #[derive(Debug, Clone, Default)]
 pub struct ModelOptions {
@@ -206,6 +306,8 @@ pub struct ModelOptions {
     /// Sizes for axes of the explained input that the model leaves symbolic, as (axis, size)
     /// with axis 0 the batch axis (e.g. an image's H and W from `--image-size`).
     pub axis_sizes: Vec<(usize, usize)>,
+    /// The inference engine (tract unless asked otherwise).
+    pub backend: BackendChoice,
 }
 
 /// A constant for an input that is not explained (e.g. a recurrent state).
@@ -298,7 +400,8 @@ impl std::fmt::Debug for Model {
 }
 
 impl Model {
-    /// Loads an ONNX model with tract.
+    /// Loads an ONNX model with the backend [`ModelOptions::backend`] asks for (tract by
+    /// default).
     ///
     /// ```no_run
     /// use explain_core::model::{Model, ModelOptions};
@@ -354,13 +457,21 @@ impl Model {
             }
         }
         let held = resolve_held(&info, &options.held, path)?;
-        let backend = TractBackend::new(&proto, &input, &batch, &row_shape, output_ix, &held)
-            .map_err(|e| {
-                Error::Input(format!(
-                    "cannot load model {} with tract: {e:#}",
-                    path.display()
-                ))
-            })?;
+        let backend: Box<dyn Backend> = match &options.backend {
+            BackendChoice::Tract => Box::new(
+                TractBackend::new(&proto, &input, &batch, &row_shape, output_ix, &held).map_err(
+                    |e| {
+                        Error::Input(format!(
+                            "cannot load model {} with tract: {e:#}",
+                            path.display()
+                        ))
+                    },
+                )?,
+            ),
+            BackendChoice::Ort { lib } => {
+                load_ort(path, lib.as_deref(), &input, &row_shape, &output, held)?
+            }
+        };
         Ok(Model {
             info,
             input,
@@ -368,7 +479,7 @@ impl Model {
             row_shape,
             batch,
             reduce: options.reduce,
-            backend: Box::new(backend),
+            backend,
         })
     }
 
@@ -438,6 +549,32 @@ impl Model {
             }
         })
     }
+}
+
+#[cfg(feature = "ort")]
+fn load_ort(
+    path: &Path,
+    lib: Option<&Path>,
+    input: &TensorInfo,
+    row_shape: &[usize],
+    output: &TensorInfo,
+    held: Vec<(String, ArrayD<f32>)>,
+) -> Result<Box<dyn Backend>> {
+    Ok(Box::new(ort_backend::OrtBackend::new(
+        path, lib, input, row_shape, output, held,
+    )?))
+}
+
+#[cfg(not(feature = "ort"))]
+fn load_ort(
+    _: &Path,
+    _: Option<&Path>,
+    _: &TensorInfo,
+    _: &[usize],
+    _: &TensorInfo,
+    _: Vec<(String, ArrayD<f32>)>,
+) -> Result<Box<dyn Backend>> {
+    Err(Error::Input(NO_ORT.into()))
 }
 
 /// Turns `--hold` values into arrays of the shapes the model declares.

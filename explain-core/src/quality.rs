@@ -45,7 +45,7 @@
 //! };
 //! let prepared = inputs::prepare(&model, &request)?;
 //! let settings = explainer::Settings {
-//!     method: Method::Kernel, samples: Some(400), seed: 0, target: explainer::TargetSpec::Index(1),
+//!     method: Method::Kernel, samples: Some(400).into(), seed: 0, target: explainer::TargetSpec::Index(1),
 //!     link: Link::Identity, batch_size: 64, features: "grid:4x4".into(), lime: None,
 //! };
 //! let doc = explainer::explain(&model, &prepared.instances, prepared.sources, &settings,

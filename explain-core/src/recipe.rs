@@ -19,6 +19,7 @@
 //! ```
 
 use crate::audio::AudioPreprocess;
+use crate::budget::Budget;
 use crate::engine::Link;
 use crate::estimators::Method;
 use crate::estimators::lime::{self, LimeParams};
@@ -27,7 +28,7 @@ use crate::features::FeatureSpec;
 use crate::image::{self, Preprocess};
 use crate::inputs::{self, Request, View};
 use crate::masker::BaselineSpec;
-use crate::model::{Held, Model, ModelOptions, Reduce};
+use crate::model::{BackendChoice, Held, Model, ModelOptions, Reduce};
 use crate::provenance::sha256_file;
 use crate::quality::{self, QualityConfig};
 use crate::{Error, Result, bad_input};
@@ -43,9 +44,10 @@ pub struct Recipe {
     /// The baseline spec as given; the input kind's default when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
-    /// The coalition budget as given; the method's default (per row) when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub samples: Option<usize>,
+    /// The coalition budget as given: absent for the method's default (per row), a number,
+    /// or `{"auto": {"tolerance": …, "max_samples": …}}`.
+    #[serde(default, skip_serializing_if = "Budget::is_default")]
+    pub samples: Budget,
     /// `max` or `mean` of a spatial output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduce: Option<String>,
@@ -71,10 +73,16 @@ fn is_zero(v: &f32) -> bool {
 }
 
 impl Recipe {
-    /// How the model is loaded: the output, held inputs, reduction and image size.
-    pub fn model_options(&self, output: Option<String>) -> Result<ModelOptions> {
+    /// How the model is loaded: the output, held inputs, reduction and image size, run by
+    /// `backend`.
+    pub fn model_options(
+        &self,
+        output: Option<String>,
+        backend: BackendChoice,
+    ) -> Result<ModelOptions> {
         let image = self.image.clone().unwrap_or_default();
         Ok(ModelOptions {
+            backend,
             input: None,
             output,
             held: self
@@ -179,6 +187,9 @@ pub struct Job {
     /// LIME's kernel width and feature selection (its `samples` is ignored).
     pub lime: Option<LimeParams>,
     pub recipe: Recipe,
+    /// The inference engine (recorded as `model.backend`; the ONNX Runtime library is not
+    /// recorded, it is looked up on the machine that runs the job).
+    pub backend: BackendChoice,
 }
 
 impl Job {
@@ -216,6 +227,7 @@ impl Job {
                 selection: p.feature_selection.unwrap_or(lime::Selection::Auto),
             }),
             recipe,
+            backend: BackendChoice::parse(&doc.model.backend, None)?,
         })
     }
 
@@ -230,7 +242,9 @@ impl Job {
         let request =
             self.recipe
                 .request(self.inputs.clone(), self.background.clone(), self.seed)?;
-        let options = self.recipe.model_options(self.output.clone())?;
+        let options = self
+            .recipe
+            .model_options(self.output.clone(), self.backend.clone())?;
         let model = Model::load(&self.model, &options)?;
         let prepared = inputs::prepare(&model, &request)?;
         let settings = Settings {

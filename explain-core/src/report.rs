@@ -18,7 +18,7 @@ use crate::inputs::{self, Request};
 use crate::inventory::{self, Datasheet, Inventory, Role};
 use crate::manifest::Manifest;
 use crate::masker::BaselineSpec;
-use crate::model::{Held, Model, ModelInfo, ModelOptions, Reduce, inspect};
+use crate::model::{BackendChoice, Held, Model, ModelInfo, ModelOptions, Reduce, inspect};
 use crate::profiles::{ProfileConfig, Profiles, choose_items};
 use crate::provenance::{Tool, sha256_file, sha256_hex};
 use crate::quality::{self, Quality, QualityConfig};
@@ -208,6 +208,9 @@ pub struct Phase {
 pub struct Options<'a> {
     pub out: &'a Path,
     pub threads: Option<usize>,
+    /// Runs the model with this backend instead of the config's `[model] backend` (`explain
+    /// verify --backend`).
+    pub backend: Option<BackendChoice>,
 }
 
 /// Runs everything the config asks for and writes the report directory. Returns the report.
@@ -244,8 +247,11 @@ pub fn run(loaded: &Loaded, options: &Options, progress: &dyn ProgressSink) -> R
     let _ = std::fs::remove_dir_all(&tmp);
     let made = std::fs::create_dir_all(tmp.join("plots"))
         .map_err(|e| Error::Input(format!("cannot create {}: {e}", tmp.display())));
-    let result = made
-        .and_then(|_| explainer::with_threads(options.threads, || build(loaded, &tmp, progress))?);
+    let result = made.and_then(|_| {
+        explainer::with_threads(options.threads, || {
+            build(loaded, &tmp, options.backend.as_ref(), progress)
+        })?
+    });
     match result {
         Ok(report) => {
             let old = parent.join(format!(".{name}.old-{}", std::process::id()));
@@ -309,19 +315,33 @@ struct Plan {
     profiles: Option<(Settings, ProfileConfig)>,
 }
 
-fn plan(l: &Loaded) -> Result<Plan> {
-    let c = &l.config;
-    let key = |section: &'static str, key: &'static str| move |e: Error| l.error(section, key, e);
-    if c.model.backend != "tract" {
+/// The config's `[model] backend` and `ort_lib`, unless `backend` overrides them.
+fn backend_of(l: &Loaded, backend: Option<&BackendChoice>) -> Result<BackendChoice> {
+    if let Some(b) = backend {
+        b.check_available()?;
+        return Ok(b.clone());
+    }
+    let m = &l.config.model;
+    if m.backend == "tract" && m.ort_lib.is_some() {
         return Err(l.error(
             "model",
-            "backend",
-            format!(
-                "backend '{}' is not available in this build (tract)",
-                c.model.backend
-            ),
+            "ort_lib",
+            "an ONNX Runtime library applies to backend = \"ort\" only",
         ));
     }
+    let lib = m.ort_lib.as_deref().map(|p| l.resolve(p));
+    let choice =
+        BackendChoice::parse(&m.backend, lib).map_err(|e| l.error("model", "backend", e))?;
+    choice
+        .check_available()
+        .map_err(|e| l.error("model", "backend", e))?;
+    Ok(choice)
+}
+
+fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
+    let c = &l.config;
+    let key = |section: &'static str, key: &'static str| move |e: Error| l.error(section, key, e);
+    let backend = backend_of(l, backend)?;
     let image = match &c.image {
         None => Preprocess::default(),
         Some(i) => Preprocess {
@@ -402,12 +422,13 @@ fn plan(l: &Loaded) -> Result<Plan> {
             .transpose()
             .map_err(key("model", "reduce"))?,
         axis_sizes: img::axis_sizes(&request.image),
+        backend,
     };
     if x.methods.is_empty() {
         return Err(l.error(
             "explanations",
             "methods",
-            "list at least one method (exact, kernel, permutation, lime)",
+            "list at least one method (exact, kernel, leverage, permutation, lime)",
         ));
     }
     let methods: Vec<Method> = x
@@ -447,7 +468,7 @@ fn plan(l: &Loaded) -> Result<Plan> {
             Settings {
                 method: Method::parse(&v.profile_method)
                     .map_err(key("validation", "profile_method"))?,
-                samples: Some(v.profile_samples),
+                samples: Some(v.profile_samples).into(),
                 seed: c.seed,
                 target: TargetSpec::Auto,
                 link,
@@ -517,7 +538,12 @@ impl Paths {
     }
 }
 
-fn build(l: &Loaded, dir: &Path, progress: &dyn ProgressSink) -> Result<Report> {
+fn build(
+    l: &Loaded,
+    dir: &Path,
+    backend: Option<&BackendChoice>,
+    progress: &dyn ProgressSink,
+) -> Result<Report> {
     let c = &l.config;
     let paths = Paths::new(l);
     let mut clock = Clock {
@@ -525,7 +551,7 @@ fn build(l: &Loaded, dir: &Path, progress: &dyn ProgressSink) -> Result<Report> 
         phases: Vec::new(),
         progress,
     };
-    let plan = plan(l)?;
+    let plan = plan(l, backend)?;
     let model_path = l.resolve(&c.model.path);
     let (info, model) = clock.phase("load model", || {
         let info = inspect(&model_path)?;
@@ -589,7 +615,7 @@ fn build(l: &Loaded, dir: &Path, progress: &dyn ProgressSink) -> Result<Report> 
     for (mi, &method) in plan.methods.iter().enumerate() {
         let settings = Settings {
             method,
-            samples: c.explanations.samples,
+            samples: c.explanations.samples.into(),
             seed: c.seed,
             target,
             link: plan.link,

@@ -115,6 +115,94 @@ pub fn random_permutation(rng: &mut impl Rng, perm: &mut Vec<u32>, m: usize) {
     }
 }
 
+/// `n choose k` as an exact integer, or `None` when it exceeds `u64::MAX`.
+pub fn binom_u64(n: usize, k: usize) -> Option<u64> {
+    if k > n {
+        return Some(0);
+    }
+    let k = k.min(n - k);
+    let mut r: u128 = 1;
+    for i in 0..k {
+        // r = C(n, i) ≤ C(n, k) here, so r · (n − i) fits in u128 whenever C(n, k) fits in u64.
+        r = r * (n - i) as u128 / (i + 1) as u128;
+        if r > u64::MAX as u128 {
+            return None;
+        }
+    }
+    Some(r as u64)
+}
+
+/// Writes the subset of size `size` of `0..z.len()` with lexicographic rank `rank` (rank 0 is
+/// `{0, …, size − 1}`) into `z` as a 0/1 coalition. `rank < C(z.len(), size)`, which must fit
+/// in a `u64`.
+pub fn unrank_subset(mut rank: u64, size: usize, z: &mut [bool]) {
+    let n = z.len();
+    z.fill(false);
+    let mut k = size;
+    for i in 0..n {
+        if k == 0 {
+            break;
+        }
+        if n - i == k {
+            z[i..].fill(true);
+            break;
+        }
+        // Subsets whose smallest remaining element is i.
+        let c = binom_u64(n - i - 1, k - 1).expect("fits: at most C(n, size)");
+        if rank < c {
+            z[i] = true;
+            k -= 1;
+        } else {
+            rank -= c;
+        }
+    }
+}
+
+/// Calls `f` with `k` distinct subsets of size `size` of `0..n`, drawn uniformly without
+/// replacement from the stream `draws`, in lexicographic order of their ranks.
+///
+/// When `C(n, size)` fits in a `u64`, Floyd's algorithm picks `k` distinct ranks with exactly
+/// one bounded integer per rank (`k ≤ C(n, size)`), and each is unranked. Beyond that
+/// (`C(n, size) > 1.8·10¹⁹`, so `k` is a vanishing share), uniform subsets are drawn and
+/// repeats rejected.
+pub fn distinct_subsets(
+    draws: &mut Draws,
+    n: usize,
+    size: usize,
+    k: usize,
+    mut f: impl FnMut(&[bool]),
+) {
+    let mut z = vec![false; n];
+    match binom_u64(n, size) {
+        Some(total) => {
+            assert!(k as u64 <= total, "{k} distinct subsets of {total}");
+            let mut ranks = std::collections::BTreeSet::new();
+            for j in total - k as u64..total {
+                let t = below(draws.next_draw(), j + 1);
+                if !ranks.insert(t) {
+                    ranks.insert(j);
+                }
+            }
+            for &r in &ranks {
+                unrank_subset(r, size, &mut z);
+                f(&z);
+            }
+        }
+        None => {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut scratch = Vec::new();
+            let mut picked = Vec::with_capacity(k);
+            while picked.len() < k {
+                random_subset(draws.next_draw(), size, &mut z, &mut scratch);
+                if seen.insert(z.clone()) {
+                    picked.push(z.clone());
+                }
+            }
+            picked.iter().for_each(|z| f(z));
+        }
+    }
+}
+
 /// Index of the bucket a uniform draw falls in, for probabilities given as a cumulative sum
 /// ending at (about) 1.
 pub fn pick_cumulative(rng: &mut impl Rng, cumulative: &[f64]) -> usize {
@@ -203,5 +291,63 @@ mod tests {
         let mut sorted = perm.clone();
         sorted.sort();
         assert_eq!(sorted, (0..6).collect::<Vec<u32>>());
+    }
+
+    #[test]
+    fn unranking_walks_the_subsets_in_lexicographic_order() {
+        assert_eq!(binom_u64(10, 3), Some(120));
+        assert_eq!(binom_u64(64, 32), Some(1_832_624_140_942_590_534));
+        assert_eq!(binom_u64(70, 35), None);
+        assert_eq!(binom_u64(3, 5), Some(0));
+        let mut z = [false; 6];
+        let mut all = Vec::new();
+        for r in 0..binom_u64(6, 3).unwrap() {
+            unrank_subset(r, 3, &mut z);
+            assert_eq!(z.iter().filter(|b| **b).count(), 3);
+            // As a sorted list of members, so that lexicographic order is comparable.
+            all.push((0..6).filter(|&i| z[i]).collect::<Vec<usize>>());
+        }
+        assert_eq!(all[0], vec![0, 1, 2]);
+        assert_eq!(all[19], vec![3, 4, 5]);
+        assert!(all.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn distinct_subsets_are_distinct_uniform_and_reproducible() {
+        let key = StreamKey::derive(3, "", "", 0, "t");
+        for (n, size, k) in [
+            (10, 4, 210),
+            (10, 4, 150),
+            (12, 1, 5),
+            (80, 40, 50),
+            (7, 0, 1),
+        ] {
+            let mut got: Vec<Vec<bool>> = Vec::new();
+            distinct_subsets(&mut key.draws(), n, size, k, |z| got.push(z.to_vec()));
+            assert_eq!(got.len(), k);
+            assert!(got.iter().all(|z| z.iter().filter(|b| **b).count() == size));
+            let mut sorted = got.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), k, "n {n} size {size} k {k}: repeats");
+            let mut again = Vec::new();
+            distinct_subsets(&mut key.draws(), n, size, k, |z| again.push(z.to_vec()));
+            assert_eq!(got, again);
+        }
+        // Each element is in a 2-of-6 subset with probability 1/3: drawing 5 of the 15
+        // subsets 3000 times puts each element in 5000 ± 5 sd (~100) of them.
+        let mut counts = [0usize; 6];
+        let mut draws = key.draws();
+        for _ in 0..3000 {
+            distinct_subsets(&mut draws, 6, 2, 5, |z| {
+                for (c, b) in counts.iter_mut().zip(z) {
+                    *c += *b as usize;
+                }
+            });
+        }
+        assert!(
+            counts.iter().all(|&c| (4500..5500).contains(&c)),
+            "{counts:?}"
+        );
     }
 }

@@ -7,9 +7,15 @@
 //! On the same backend the re-run must give identical numbers (`tolerance` 0); across backends
 //! a tolerance applies. Anything tampered with, in `report.json` or in the files beside it,
 //! shows up as a difference.
+//!
+//! A re-run can use another backend than the recorded one (`explain verify --backend ort
+//! --tolerance 1e-5`): then the recorded backend and its version are not compared (nor the
+//! hashes of the re-run's artifacts, which record the backend), and every number is compared
+//! within the tolerance.
 
 use crate::config::Loaded;
 use crate::explainer::{self, Attributions, FileRef, ProgressSink};
+use crate::model::BackendChoice;
 use crate::output;
 use crate::provenance::{sha256_file, sha256_hex};
 use crate::recipe::Job;
@@ -91,17 +97,21 @@ impl Verification {
 
 /// Verifies a report. `config` overrides the recorded config path (when the report is checked
 /// from another directory than the one it was made in); `keep` keeps the re-run report there
-/// (e.g. for `explain diff`).
+/// (e.g. for `explain diff`); `backend` re-runs with another backend than the config's.
 pub fn verify_report(
     report_path: &Path,
     config: Option<&Path>,
     tolerance: f64,
     threads: Option<usize>,
     keep: Option<&Path>,
+    backend: Option<&BackendChoice>,
     progress: &dyn ProgressSink,
 ) -> Result<Verification> {
     check_tolerance(tolerance)?;
-    let recorded = read_document(report_path, report::SCHEMA, "an explain report")?;
+    if let Some(b) = backend {
+        b.check_available()?;
+    }
+    let mut recorded = read_document(report_path, report::SCHEMA, "an explain report")?;
     let field = |v: &Value, what: &str| -> Result<String> {
         v.as_str().map(str::to_string).ok_or_else(|| {
             Error::Input(format!(
@@ -171,7 +181,12 @@ pub fn verify_report(
     // Re-run into a temporary directory (or `keep`) and compare.
     let tmp = scratch_dir()?;
     let out = keep.map_or_else(|| tmp.join("rerun"), Path::to_path_buf);
-    let rerun = report::run(&loaded, &Options { out: &out, threads }, progress);
+    let options = Options {
+        out: &out,
+        threads,
+        backend: backend.cloned(),
+    };
+    let rerun = report::run(&loaded, &options, progress);
     let result = rerun.and_then(|_| {
         let bytes = std::fs::read(out.join("report.json"))
             .map_err(|e| Error::Input(format!("cannot read the re-run report: {e}")))?;
@@ -179,7 +194,18 @@ pub fn verify_report(
             .map_err(|e| Error::Input(format!("the re-run report is not JSON: {e}")))
     });
     let _ = std::fs::remove_dir_all(&tmp);
-    let recomputed = result?;
+    let mut recomputed = result?;
+    if backend.is_some() {
+        for doc in [&mut recorded, &mut recomputed] {
+            forget_backend(doc, "identification");
+            if let Some(r) = doc
+                .get_mut("reproducibility")
+                .and_then(Value::as_object_mut)
+            {
+                r.remove("artifacts");
+            }
+        }
+    }
     Ok(Verification {
         report: report_path.display().to_string(),
         tolerance,
@@ -191,24 +217,32 @@ pub fn verify_report(
 /// Verifies an attribution file written by `explain shap|lime`: the SHA-256 of the model,
 /// every input, background and held file (paths as recorded, relative to the current
 /// directory), then a re-run of the recorded [`Job`] compared number by number. `keep`
-/// writes the re-run attribution file there.
+/// writes the re-run attribution file there; `backend` re-runs with another backend than the
+/// recorded one.
 pub fn verify_attributions(
     path: &Path,
     tolerance: f64,
     threads: Option<usize>,
     keep: Option<&Path>,
+    backend: Option<&BackendChoice>,
     progress: &dyn ProgressSink,
 ) -> Result<Verification> {
     check_tolerance(tolerance)?;
-    let recorded = read_document(path, explainer::SCHEMA, "an attribution file")?;
+    if let Some(b) = backend {
+        b.check_available()?;
+    }
+    let mut recorded = read_document(path, explainer::SCHEMA, "an attribution file")?;
     let doc: Attributions = serde_json::from_value(recorded.clone()).map_err(|e| {
         Error::Input(format!(
             "{} is not a valid attribution file: {e}",
             path.display()
         ))
     })?;
-    let job = Job::from_attributions(&doc)
+    let mut job = Job::from_attributions(&doc)
         .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    if let Some(b) = backend {
+        job.backend = b.clone();
+    }
     if let Some(k) = keep {
         output::check_writable(k)?;
     }
@@ -259,7 +293,11 @@ pub fn verify_attributions(
     }
     // Compared as the file would hold it (f32 fields print shorter than their f64 values).
     let text = serde_json::to_vec(&again).expect("serialisable");
-    let recomputed: Value = serde_json::from_slice(&text).expect("valid JSON");
+    let mut recomputed: Value = serde_json::from_slice(&text).expect("valid JSON");
+    if backend.is_some() {
+        forget_backend(&mut recorded, "model");
+        forget_backend(&mut recomputed, "model");
+    }
     Ok(Verification {
         report: path.display().to_string(),
         tolerance,
@@ -269,18 +307,22 @@ pub fn verify_attributions(
 }
 
 /// Verifies a report or an attribution file, by its schema. `config` applies to reports
-/// only; `keep` is a directory for a report's re-run and a file for an attribution file's.
+/// only; `keep` is a directory for a report's re-run and a file for an attribution file's;
+/// `backend` re-runs with another backend than the recorded one.
 pub fn verify_file(
     path: &Path,
     config: Option<&Path>,
     tolerance: f64,
     threads: Option<usize>,
     keep: Option<&Path>,
+    backend: Option<&BackendChoice>,
     progress: &dyn ProgressSink,
 ) -> Result<Verification> {
     let value = read_json(path)?;
     match value["schema"].as_str() {
-        Some(report::SCHEMA) => verify_report(path, config, tolerance, threads, keep, progress),
+        Some(report::SCHEMA) => {
+            verify_report(path, config, tolerance, threads, keep, backend, progress)
+        }
         Some(explainer::SCHEMA) => {
             if config.is_some() {
                 return Err(Error::Input(format!(
@@ -288,7 +330,7 @@ pub fn verify_file(
                     path.display()
                 )));
             }
-            verify_attributions(path, tolerance, threads, keep, progress)
+            verify_attributions(path, tolerance, threads, keep, backend, progress)
         }
         _ => Err(Error::Input(format!(
             "{} is neither a report ({}) nor an attribution file ({}): its schema is {}",
@@ -297,6 +339,15 @@ pub fn verify_file(
             explainer::SCHEMA,
             value["schema"]
         ))),
+    }
+}
+
+/// Leaves out `section.backend` and `section.backend_version`: a re-run with another backend
+/// than the recorded one differs there by design.
+fn forget_backend(doc: &mut Value, section: &str) {
+    if let Some(s) = doc.get_mut(section).and_then(Value::as_object_mut) {
+        s.remove("backend");
+        s.remove("backend_version");
     }
 }
 

@@ -110,7 +110,7 @@ impl Case {
 fn settings(method: Method, samples: usize, target: usize) -> Settings {
     Settings {
         method,
-        samples: Some(samples),
+        samples: Some(samples).into(),
         seed: 0,
         target: TargetSpec::Index(target),
         link: Link::Identity,

@@ -37,8 +37,18 @@ fn one_and_two_threads_write_identical_bytes() {
         "--seed",
         "5",
     ];
-    let runs: [&[&str]; 4] = [
+    let runs: [&[&str]; 6] = [
         &["shap", "--method", "kernel", "--samples", "500"],
+        &["shap", "--samples", "500"], // the default method: leverage
+        &[
+            "shap",
+            "--method",
+            "permutation",
+            "--samples",
+            "auto",
+            "--tolerance",
+            "0.02",
+        ],
         &["shap", "--method", "permutation", "--samples", "500"],
         &["shap", "--method", "exact"],
         &["lime", "--samples", "400", "--num-features", "4"],

@@ -1,6 +1,7 @@
 //! Correctness of the attributions against closed forms, an independent enumeration
 //! (onnxruntime, Python) and each other; efficiency; reproducibility across thread counts.
 
+use explain_core::budget::{self, Auto, Budget};
 use explain_core::data::{Rows, read_rows};
 use explain_core::engine::Link;
 use explain_core::estimators::Method;
@@ -46,7 +47,7 @@ fn settings(
 ) -> Settings {
     Settings {
         method,
-        samples,
+        samples: samples.into(),
         seed,
         target: TargetSpec::Index(target),
         link,
@@ -114,14 +115,17 @@ fn linear_closed_form(c: &Case, w: &[f64]) -> Vec<Vec<f64>> {
 }
 
 #[test]
-fn linear_model_exact_kernel_and_permutation_equal_the_closed_form() {
+fn linear_model_exact_kernel_leverage_and_permutation_equal_the_closed_form() {
     let c = case("linear.onnx", "linear_x.npy", Some("linear_bg.npy"));
     let w = floats(&json("linear.json")["w"]);
     let expected = linear_closed_form(&c, &w);
-    // Full Kernel SHAP budget: 2^8 − 2 coalitions, all enumerated.
+    // Full Kernel and Leverage SHAP budgets: 2^8 − 2 coalitions, all enumerated. The game of
+    // a linear model is additive, so a partial Leverage SHAP sample solves it exactly too.
     for (method, samples) in [
         (Method::Exact, None),
         (Method::Kernel, Some(254)),
+        (Method::Leverage, Some(254)),
+        (Method::Leverage, Some(40)),
         (Method::Permutation, Some(100)),
     ] {
         let doc = run(&c, None, &settings(method, samples, 3, 0, Link::Identity));
@@ -144,8 +148,13 @@ fn logistic_model_with_logit_link_is_linear_in_log_odds() {
     let c = case("logistic.onnx", "logistic_x.npy", Some("logistic_bg1.npy"));
     let w = floats(&json("logistic.json")["w"]);
     let expected = linear_closed_form(&c, &w);
-    for method in [Method::Exact, Method::Kernel] {
-        let doc = run(&c, None, &settings(method, Some(62), 0, 0, Link::Logit));
+    for (method, samples) in [
+        (Method::Exact, None),
+        (Method::Kernel, Some(62)),
+        (Method::Leverage, Some(62)),
+        (Method::Leverage, Some(20)),
+    ] {
+        let doc = run(&c, None, &settings(method, samples, 0, 0, Link::Logit));
         for (e, phi) in doc.explanations.iter().zip(&expected) {
             for (got, want) in e.values.iter().zip(phi) {
                 // f32 sigmoid then logit: relative precision ~1e-7 of the probability.
@@ -179,14 +188,14 @@ fn mlp_exact_equals_the_independent_onnxruntime_enumeration() {
 }
 
 #[test]
-fn kernel_and_permutation_errors_fall_as_the_budget_grows() {
+fn kernel_leverage_and_permutation_errors_fall_as_the_budget_grows() {
     let c = case("mlp.onnx", "mlp_x.npy", Some("mlp_bg.npy"));
     let exact = run(
         &c,
         None,
         &settings(Method::Exact, None, 0, 1, Link::Identity),
     );
-    for method in [Method::Kernel, Method::Permutation] {
+    for method in [Method::Kernel, Method::Leverage, Method::Permutation] {
         let mut errors = Vec::new();
         let mut z_within_3 = (0, 0);
         for budget in [40, 160, 640] {
@@ -222,16 +231,51 @@ fn kernel_and_permutation_errors_fall_as_the_budget_grows() {
             "{method:?}: only {share:.2} of errors within 3 standard errors"
         );
     }
-    // The full budget (2^10 − 2) makes Kernel SHAP exact, with zero standard errors.
-    let full = run(
-        &c,
-        None,
-        &settings(Method::Kernel, Some(1022), 0, 1, Link::Identity),
-    );
-    for (e, x) in full.explanations.iter().zip(&exact.explanations) {
-        assert!(rel_err(&e.values, &x.values) < 1e-9);
-        assert!(e.std_errors.iter().all(|s| *s == 0.0));
+    // The full budget (2^10 − 2) makes Kernel and Leverage SHAP exact, with zero standard
+    // errors.
+    for method in [Method::Kernel, Method::Leverage] {
+        let full = run(
+            &c,
+            None,
+            &settings(method, Some(1022), 0, 1, Link::Identity),
+        );
+        for (e, x) in full.explanations.iter().zip(&exact.explanations) {
+            assert!(rel_err(&e.values, &x.values) < 1e-9, "{method:?}");
+            assert!(e.std_errors.iter().all(|s| *s == 0.0), "{method:?}");
+            assert_eq!(e.model_evals, 1024);
+        }
     }
+}
+
+#[test]
+fn leverage_standard_errors_shrink_with_the_budget_and_vanish_when_enumerated() {
+    let c = case("mlp.onnx", "mlp_x.npy", Some("mlp_bg.npy"));
+    let mean_se = |budget: usize| {
+        let mut total = 0.0;
+        let mut n = 0;
+        for seed in 0..4 {
+            let doc = run(
+                &c,
+                None,
+                &settings(Method::Leverage, Some(budget), seed, 1, Link::Identity),
+            );
+            for e in &doc.explanations {
+                assert_eq!(e.model_evals, budget.min(1022) + 2);
+                total += e.std_errors.iter().sum::<f64>();
+                n += e.std_errors.len();
+            }
+        }
+        total / n as f64
+    };
+    let se: Vec<f64> = [60, 240, 960, 1022].into_iter().map(mean_se).collect();
+    assert!(
+        se[0] > se[1] && se[1] > se[2] && se[2] > 0.0,
+        "mean standard errors {se:?}"
+    );
+    // SE ∝ 1/√n roughly: four times the budget, about half the error (finite-population
+    // correction aside, which shrinks it further near the full budget).
+    assert!(se[1] < 0.75 * se[0], "{se:?}");
+    assert_eq!(se[3], 0.0);
 }
 
 #[test]
@@ -278,6 +322,7 @@ fn results_are_bit_identical_for_any_thread_count() {
     let c = case("mlp.onnx", "mlp_x.npy", Some("mlp_bg.npy"));
     for method in [
         Method::Kernel,
+        Method::Leverage,
         Method::Permutation,
         Method::Lime,
         Method::Exact,
@@ -337,4 +382,110 @@ fn recorded_tract_version_matches_the_lockfile() {
         )),
         "update provenance::TRACT_VERSION: {entry}"
     );
+}
+
+fn auto(tolerance: f64, max_samples: usize) -> Budget {
+    Budget::Auto(Auto {
+        tolerance,
+        max_samples,
+    })
+}
+
+#[test]
+fn auto_budgets_stop_below_the_tolerance_and_record_what_they_took() {
+    let c = case("mlp.onnx", "mlp_x.npy", Some("mlp_bg.npy"));
+    for method in [Method::Kernel, Method::Leverage, Method::Permutation] {
+        let mut s = settings(method, None, 5, 1, Link::Identity);
+        s.samples = auto(0.005, 65536);
+        let doc = run(&c, None, &s);
+        assert_eq!(doc.params.tolerance, Some(0.005));
+        assert_eq!(doc.params.max_samples, Some(65536));
+        for e in &doc.explanations {
+            let a = e.auto.as_ref().unwrap();
+            let ratio = budget::se_ratio(&e.values, &e.std_errors).unwrap();
+            assert_eq!(a.se_ratio, Some(ratio));
+            assert!(a.converged && ratio <= 0.005, "{method:?}: {a:?}");
+            // The first budget is 160 (16·M); every round is counted in model_evals.
+            assert!(a.samples >= 160 && a.rounds >= 1, "{method:?}: {a:?}");
+            assert_eq!(a.rounds == 1, e.model_evals <= a.samples + 2, "{a:?}");
+            // The reported estimate is the one a fixed budget of that size gives.
+            let mut fixed = s.clone();
+            fixed.samples = Budget::Fixed(a.samples);
+            let again = run(&c, None, &fixed);
+            let same = again
+                .explanations
+                .iter()
+                .find(|x| x.input == e.input)
+                .unwrap();
+            assert_eq!(same.values, e.values, "{method:?}");
+            assert_eq!(same.std_errors, e.std_errors, "{method:?}");
+        }
+        assert_eq!(
+            doc.params.samples,
+            doc.explanations[0].auto.as_ref().unwrap().samples
+        );
+        // This tolerance takes more than the first budget somewhere.
+        assert!(
+            doc.explanations
+                .iter()
+                .any(|e| e.auto.as_ref().unwrap().rounds > 1),
+            "{method:?}"
+        );
+        assert_efficient(&doc, 1e-9);
+    }
+    // Exact values ignore an automatic budget; LIME refuses it.
+    let mut s = settings(Method::Exact, None, 0, 1, Link::Identity);
+    s.samples = auto(0.01, 1000);
+    let doc = run(&c, None, &s);
+    assert!(doc.explanations.iter().all(|e| e.auto.is_none()));
+    assert_eq!(doc.params.tolerance, None);
+    s.method = Method::Lime;
+    let features = Arc::new(FeatureMap::tabular(
+        &c.model.row_shape,
+        &c.model.input.name,
+        None,
+    ));
+    let base = Baseline::resolve(c.background.as_ref(), None, &[&c.x], c.model.row_len()).unwrap();
+    let instances = Instance::from_rows(&c.x, features, Arc::new(base));
+    let err = explainer::explain(&c.model, &instances, Sources::default(), &s, &Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("auto applies to the SHAP methods"), "{err}");
+}
+
+#[test]
+fn auto_budgets_stop_at_the_maximum_unconverged_and_reproducibly() {
+    let c = case("mlp.onnx", "mlp_x.npy", Some("mlp_bg.npy"));
+    for method in [Method::Kernel, Method::Leverage, Method::Permutation] {
+        let mut s = settings(method, None, 9, 2, Link::Identity);
+        s.samples = auto(1e-6, 400);
+        s.batch_size = 7;
+        let one = explainer::with_threads(Some(1), || run(&c, None, &s)).unwrap();
+        let two = explainer::with_threads(Some(2), || run(&c, None, &s)).unwrap();
+        let bytes = |d: &Attributions| serde_json::to_vec(d).unwrap();
+        assert_eq!(bytes(&one), bytes(&two), "{method:?}");
+        for e in &one.explanations {
+            let a = e.auto.as_ref().unwrap();
+            assert!(!a.converged, "{method:?}: {a:?}");
+            assert!(a.se_ratio.unwrap() > 1e-6);
+            // 160, then the forecast (at most 8×) capped at the maximum.
+            assert_eq!((a.samples, a.rounds), (400, 2), "{method:?}");
+        }
+        // The record reads back.
+        let back: Attributions = serde_json::from_slice(&bytes(&one)).unwrap();
+        assert_eq!(back, one);
+    }
+    // Kernel and Leverage SHAP are exact at 2^M − 2: a maximum above it stops there, converged.
+    for method in [Method::Kernel, Method::Leverage] {
+        let mut s = settings(method, None, 9, 2, Link::Identity);
+        s.samples = auto(1e-9, 100_000);
+        let doc = run(&c, None, &s);
+        for e in &doc.explanations {
+            let a = e.auto.as_ref().unwrap();
+            assert!(
+                a.converged && a.samples == 1022 && a.se_ratio == Some(0.0),
+                "{a:?}"
+            );
+        }
+    }
 }

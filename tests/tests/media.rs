@@ -46,7 +46,7 @@ fn request(input: &str, features: FeatureSpec, baseline: Option<BaselineSpec>) -
 fn settings(method: Method) -> Settings {
     Settings {
         method,
-        samples: Some(500),
+        samples: Some(500).into(),
         seed: 0,
         target: TargetSpec::Index(0),
         link: Link::Identity,

@@ -267,3 +267,108 @@ fn files_without_a_recipe_are_not_verifiable() {
         &["--config applies to reports"],
     );
 }
+
+#[test]
+fn an_automatic_budget_is_recorded_and_rerun_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for f in ["mlp.onnx", "mlp_x.npy", "mlp_bg.npy"] {
+        copy(f, d);
+    }
+    for method in ["leverage", "permutation"] {
+        let out = format!("{method}.json");
+        let made = cli_in(
+            d,
+            &[
+                "shap",
+                "--model",
+                "mlp.onnx",
+                "--input",
+                "mlp_x.npy",
+                "--background",
+                "mlp_bg.npy",
+                "--method",
+                method,
+                "--samples",
+                "auto",
+                "--tolerance",
+                "0.05",
+                "--max-samples",
+                "3000",
+                "--quiet",
+                "--out",
+                &out,
+            ],
+        );
+        assert_exit(&made, 0, &[]);
+        let a = read(&d.join(&out));
+        assert_eq!(a["recipe"]["samples"]["auto"]["tolerance"], 0.05);
+        assert_eq!(a["recipe"]["samples"]["auto"]["max_samples"], 3000);
+        assert_eq!(a["params"]["tolerance"], 0.05);
+        assert_eq!(a["params"]["max_samples"], 3000);
+        for e in a["explanations"].as_array().unwrap() {
+            let auto = &e["auto"];
+            assert!(auto["samples"].as_u64().unwrap() >= 160, "{auto}");
+            assert!(auto["rounds"].as_u64().unwrap() >= 1, "{auto}");
+            let converged = auto["converged"].as_bool().unwrap();
+            let ratio = auto["se_ratio"].as_f64().unwrap();
+            assert!(converged == (ratio <= 0.05), "{auto}");
+            assert!(converged || auto["samples"] == 3000, "{auto}");
+        }
+        let ok = cli_in(
+            d,
+            &[
+                "verify",
+                &out,
+                "--quiet",
+                "--threads",
+                "1",
+                "--rerun-out",
+                "again.json",
+            ],
+        );
+        assert_exit(&ok, 0, &[]);
+        assert_eq!(
+            std::fs::read(d.join(&out)).unwrap(),
+            std::fs::read(d.join("again.json")).unwrap()
+        );
+        // A changed budget record is caught.
+        let mut t = a.clone();
+        t["explanations"][0]["auto"]["samples"] = 12345.into();
+        write(&d.join("t.json"), &t);
+        assert_exit(&verify(d, "t.json"), 1, &["explanations[0].auto.samples"]);
+    }
+    // --tolerance without auto, and auto with LIME, are usage errors.
+    let bad = cli_in(
+        d,
+        &[
+            "shap",
+            "--model",
+            "mlp.onnx",
+            "--input",
+            "mlp_x.npy",
+            "--samples",
+            "300",
+            "--tolerance",
+            "0.1",
+            "--out",
+            "x.json",
+        ],
+    );
+    assert_exit(&bad, 2, &["--samples auto"]);
+    let bad = cli_in(
+        d,
+        &[
+            "lime",
+            "--model",
+            "mlp.onnx",
+            "--input",
+            "mlp_x.npy",
+            "--samples",
+            "auto",
+            "--out",
+            "x.json",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -14,6 +14,12 @@
 //! moves with their sum as `δφ = K P Σ_d g_d`, where `K = (PAP)⁺` and
 //! `g_d = w̄ Σ_{z ∈ draw d} z (y_z − v(∅) − zᵀφ)`. So `Cov φ ≈ K P (n Cov_d g) P K`.
 //! Coalitions from enumerated sizes carry no sampling error; a full budget gives zeros.
+//!
+//! The solve and its standard errors are shared with [Leverage SHAP](super::leverage) through
+//! [`KernelSample`]: coalitions with their regression weights, plus the random draws among them
+//! grouped in strata. Draws from a stratum of `N` units without replacement (Leverage SHAP)
+//! add the finite-population factor: `Cov(Σ_d g_d) ≈ Σ_strata n_s (1 − n_s/N_s) Cov_{d∈s}(g)`;
+//! Kernel SHAP's draws are one stratum with replacement (`N = ∞`).
 
 use super::{Estimate, endpoints};
 use crate::engine::Engine;
@@ -28,17 +34,29 @@ pub fn default_samples(m: usize) -> usize {
     2 * m + 2048
 }
 
-/// The coalitions Kernel SHAP evaluates, their weights, and the draws they came from.
+/// The coalitions a regression estimator evaluates, their weights, and the random draws they
+/// came from (Kernel SHAP's and Leverage SHAP's samples).
 #[derive(Debug, Clone)]
 pub struct KernelSample {
     pub coalitions: Coalitions,
     pub weights: Vec<f64>,
     /// Coalitions `..fixed` come from enumerated sizes, the rest from random draws.
     pub fixed: usize,
-    /// For every random draw, the indices of its coalition and its complement (if paired).
-    pub draws: Vec<(usize, Option<usize>)>,
-    /// The weight one draw member adds, after rescaling.
-    pub draw_weight: f64,
+    /// Every random draw, in the order drawn.
+    pub draws: Vec<Draw>,
+    /// For each stratum, the number of units its draws come from (`f64::INFINITY` for draws
+    /// with replacement).
+    pub strata: Vec<f64>,
+}
+
+/// One random draw: the coalition drawn and its complement (if paired), each carrying `weight`
+/// in the regression because of this draw, and the stratum it was drawn from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Draw {
+    pub coalition: usize,
+    pub complement: Option<usize>,
+    pub weight: f64,
+    pub stratum: usize,
 }
 
 /// Chooses coalitions for `m` features with a budget of `samples` (the empty and full
@@ -87,8 +105,7 @@ pub fn sample(m: usize, samples: usize, key: &StreamKey) -> KernelSample {
         });
     }
     let fixed = coalitions.len();
-    let mut draws = Vec::new();
-    let mut draw_weight = 0.0;
+    let mut draws: Vec<Draw> = Vec::new();
     let mut left = budget.saturating_sub(fixed);
     if full_sizes != sizes && left > 0 {
         let mut rest: Vec<f64> = weight.clone();
@@ -132,24 +149,30 @@ pub fn sample(m: usize, samples: usize, key: &StreamKey) -> KernelSample {
                 let c: Vec<bool> = z.iter().map(|b| !b).collect();
                 b = Some(add(&c, &mut coalitions, &mut weights, &mut left).0);
             }
-            draws.push((a, b));
+            draws.push(Draw {
+                coalition: a,
+                complement: b,
+                weight: 0.0,
+                stratum: 0,
+            });
         }
         let weight_left: f64 = weight[full_sizes..].iter().sum();
         let counted: f64 = weights[fixed..].iter().sum();
-        draw_weight = weight_left / counted;
+        let draw_weight = weight_left / counted;
         weights[fixed..].iter_mut().for_each(|w| *w *= draw_weight);
+        draws.iter_mut().for_each(|d| d.weight = draw_weight);
     }
     KernelSample {
         coalitions,
         weights,
         fixed,
         draws,
-        draw_weight,
+        strata: vec![f64::INFINITY],
     }
 }
 
 /// Calls `f` with every subset of `0..m` of size `s`, in lexicographic order.
-fn for_each_subset(m: usize, s: usize, z: &mut [bool], mut f: impl FnMut(&[bool])) {
+pub(crate) fn for_each_subset(m: usize, s: usize, z: &mut [bool], mut f: impl FnMut(&[bool])) {
     let mut idx: Vec<usize> = (0..s).collect();
     loop {
         z.fill(false);
@@ -219,25 +242,69 @@ pub fn solve(sample: &KernelSample, y: &[f64], v0: f64, delta: f64) -> (Vec<f64>
     let x = &k * (&p * c);
     let phi: Vec<f64> = x.iter().map(|xi| xi + delta / mf).collect();
 
-    let n = sample.draws.len();
     let mut std_errors = vec![0.0; m];
-    if n >= 2 {
-        let residual = |i: usize| {
-            let z = sample.coalitions.get(i);
-            y[i] - v0
-                - z.iter()
-                    .zip(&phi)
-                    .filter(|(b, _)| **b)
-                    .map(|(_, p)| p)
-                    .sum::<f64>()
-        };
+    if let Some(sum_cov) = draw_covariance(sample, y, v0, &phi) {
+        let kp = &k * &p;
+        let cov = &kp * sum_cov * kp.transpose();
+        for (f, se) in std_errors.iter_mut().enumerate() {
+            *se = cov[(f, f)].max(0.0).sqrt();
+        }
+    }
+    (phi, std_errors)
+}
+
+/// The estimated covariance of `Σ_d g_d` over the random draws (see the module docs), or
+/// `None` with fewer than two draws. Strata are taken in order and a stratum with a single
+/// draw is pooled with the next (the last with the one before): the collapsed-strata
+/// estimator, conservative because it counts the difference of their means as variance.
+fn draw_covariance(sample: &KernelSample, y: &[f64], v0: f64, phi: &[f64]) -> Option<DMatrix<f64>> {
+    let m = sample.coalitions.m;
+    let mut counts = vec![0usize; sample.strata.len()];
+    for d in &sample.draws {
+        counts[d.stratum] += 1;
+    }
+    // Groups of strata with at least two draws each.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut open: (Vec<usize>, usize) = (Vec::new(), 0);
+    for (s, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        open.0.push(s);
+        open.1 += n;
+        if open.1 >= 2 {
+            groups.push(std::mem::take(&mut open.0));
+            open.1 = 0;
+        }
+    }
+    if !open.0.is_empty() {
+        groups.last_mut()?.extend(open.0);
+    }
+    let residual = |i: usize| {
+        let z = sample.coalitions.get(i);
+        y[i] - v0
+            - z.iter()
+                .zip(phi)
+                .filter(|(b, _)| **b)
+                .map(|(_, p)| p)
+                .sum::<f64>()
+    };
+    let mut stratum_group = vec![usize::MAX; sample.strata.len()];
+    for (gi, g) in groups.iter().enumerate() {
+        g.iter().for_each(|&s| stratum_group[s] = gi);
+    }
+    let mut total: Option<DMatrix<f64>> = None;
+    for (gi, group) in groups.iter().enumerate() {
+        let members: Vec<&Draw> = sample
+            .draws
+            .iter()
+            .filter(|d| stratum_group[d.stratum] == gi)
+            .collect();
+        let n = members.len();
         let mut g = DMatrix::<f64>::zeros(n, m);
-        for (d, &(i, j)) in sample.draws.iter().enumerate() {
-            for idx in std::iter::once(i).chain(j) {
-                let r = sample.draw_weight * residual(idx);
+        for (row, d) in members.iter().enumerate() {
+            for idx in std::iter::once(d.coalition).chain(d.complement) {
+                let r = d.weight * residual(idx);
                 for (f, &b) in sample.coalitions.get(idx).iter().enumerate() {
                     if b {
-                        g[(d, f)] += r;
+                        g[(row, f)] += r;
                     }
                 }
             }
@@ -246,15 +313,19 @@ pub fn solve(sample: &KernelSample, y: &[f64], v0: f64, delta: f64) -> (Vec<f64>
         for mut row in g.row_iter_mut() {
             row -= &mean;
         }
-        // n · Cov_d(g) = gᵀg · n / (n − 1)
-        let sum_cov = g.transpose() * &g * (n as f64 / (n as f64 - 1.0));
-        let kp = &k * &p;
-        let cov = &kp * sum_cov * kp.transpose();
-        for (f, se) in std_errors.iter_mut().enumerate() {
-            *se = cov[(f, f)].max(0.0).sqrt();
+        // n · Cov_d(g) = gᵀg · n / (n − 1), times the finite-population factor 1 − n/N.
+        let mut cov = g.transpose() * &g * (n as f64 / (n as f64 - 1.0));
+        let population: f64 = group.iter().map(|&s| sample.strata[s]).sum();
+        let fraction = n as f64 / population;
+        if fraction > 0.0 {
+            cov *= (1.0 - fraction).max(0.0);
         }
+        total = Some(match total {
+            None => cov,
+            Some(t) => t + cov,
+        });
     }
-    (phi, std_errors)
+    total
 }
 
 #[cfg(test)]

@@ -5,11 +5,13 @@
 //! |---|---|---|---|
 //! | [`exact`] | all `2^M` | Shapley formula | none (exact) |
 //! | [`kernel`] | shap's scheme: complete sizes first, then paired draws | constrained weighted least squares | delta method over the random draws |
+//! | [`leverage`] | Leverage SHAP: every size gets equal mass, paired draws without replacement per size | the same least squares, weights over sampling probabilities | delta method, stratified by size, finite-population corrected |
 //! | [`permutation`] | antithetic permutations | telescoping marginals | spread of the per-permutation estimates |
 //! | [`lime`] | Bernoulli(½) | weighted ridge on a cosine-distance kernel | ridge coefficient errors |
 
 pub mod exact;
 pub mod kernel;
+pub mod leverage;
 pub mod lime;
 pub mod permutation;
 
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub enum Method {
     Exact,
     Kernel,
+    Leverage,
     Permutation,
     Lime,
 }
@@ -31,10 +34,11 @@ impl Method {
         Ok(match s {
             "exact" => Method::Exact,
             "kernel" => Method::Kernel,
+            "leverage" => Method::Leverage,
             "permutation" => Method::Permutation,
             "lime" => Method::Lime,
             _ => bad_input!(
-                "unknown method '{s}': expected exact, kernel or permutation (or use `explain lime`)"
+                "unknown method '{s}': expected exact, kernel, leverage or permutation (or use `explain lime`)"
             ),
         })
     }
@@ -43,6 +47,7 @@ impl Method {
         match self {
             Method::Exact => "exact",
             Method::Kernel => "kernel",
+            Method::Leverage => "leverage",
             Method::Permutation => "permutation",
             Method::Lime => "lime",
         }

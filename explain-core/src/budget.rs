@@ -1,0 +1,284 @@
+//! Coalition budgets: the method's default, a fixed number, or `auto`, which samples until the
+//! standard errors are small against the attributions.
+//!
+//! **The stopping rule** (Covert & Lee 2021): stop when
+//! `max_i SE_i ≤ tolerance · (max_i φ_i − min_i φ_i)`, or at the largest budget allowed.
+//!
+//! **The budgets tried** depend only on the estimates, never on threads: the first is
+//! [`auto_start`]`(M)`; after an estimate with SE ratio `r > t` the next is the forecast
+//! `n·(r/t)²` (standard errors fall as `1/√n`) with 10% to spare, at least 1.25 and at most
+//! eight times the last, and never above the maximum. Every round is a complete estimate with
+//! that budget and the explanation's own seeded streams, so the reported result is exactly
+//! what `--samples N` with the final `N` gives; `model_evals` counts the coalitions of every
+//! round. Kernel and Leverage SHAP are exact at `2^M − 2` coalitions (standard errors zero),
+//! so their maximum is also capped there.
+
+use crate::estimators::Estimate;
+use crate::{Result, bad_input};
+use serde::{Deserialize, Serialize};
+
+/// The default `--tolerance` of `--samples auto`.
+pub const DEFAULT_TOLERANCE: f64 = 0.01;
+/// The default `--max-samples` of `--samples auto`.
+pub const DEFAULT_MAX_SAMPLES: usize = 65536;
+
+/// A coalition budget per explanation. In JSON: absent (the default), a number, or
+/// `{"auto": {"tolerance": 0.01, "max_samples": 65536}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Budget {
+    /// The method's default (Kernel SHAP's `2M + 2048` for the SHAP methods).
+    #[default]
+    Default,
+    /// Sample until the stopping rule holds.
+    Auto(Auto),
+    /// This many coalitions.
+    #[serde(untagged)]
+    Fixed(usize),
+}
+
+/// The settings of an automatic budget.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auto {
+    /// Stop when the largest standard error is at most this share of the attribution range.
+    pub tolerance: f64,
+    /// The largest budget tried.
+    pub max_samples: usize,
+}
+
+impl Default for Auto {
+    fn default() -> Auto {
+        Auto {
+            tolerance: DEFAULT_TOLERANCE,
+            max_samples: DEFAULT_MAX_SAMPLES,
+        }
+    }
+}
+
+impl From<Option<usize>> for Budget {
+    fn from(samples: Option<usize>) -> Budget {
+        samples.map_or(Budget::Default, Budget::Fixed)
+    }
+}
+
+impl Budget {
+    /// Parses `--samples` (absent: the default; a number; or `auto`, with the given tolerance
+    /// and maximum, which only `auto` takes).
+    ///
+    /// ```
+    /// use explain_core::budget::{Auto, Budget};
+    /// assert_eq!(Budget::parse(Some("512"), None, None).unwrap(), Budget::Fixed(512));
+    /// assert_eq!(Budget::parse(None, None, None).unwrap(), Budget::Default);
+    /// assert_eq!(Budget::parse(Some("auto"), None, Some(4096)).unwrap(),
+    ///            Budget::Auto(Auto { tolerance: 0.01, max_samples: 4096 }));
+    /// assert!(Budget::parse(Some("512"), Some(0.05), None).is_err()); // --tolerance needs auto
+    /// ```
+    pub fn parse(
+        samples: Option<&str>,
+        tolerance: Option<f64>,
+        max_samples: Option<usize>,
+    ) -> Result<Budget> {
+        if samples == Some("auto") {
+            let budget = Budget::Auto(Auto {
+                tolerance: tolerance.unwrap_or(DEFAULT_TOLERANCE),
+                max_samples: max_samples.unwrap_or(DEFAULT_MAX_SAMPLES),
+            });
+            budget.check()?;
+            return Ok(budget);
+        }
+        if tolerance.is_some() || max_samples.is_some() {
+            bad_input!("--tolerance and --max-samples apply to --samples auto");
+        }
+        match samples.map(str::parse) {
+            None => Ok(Budget::Default),
+            Some(Ok(n)) => Ok(Budget::Fixed(n)),
+            Some(Err(_)) => bad_input!(
+                "invalid --samples '{}': expected a number or 'auto'",
+                samples.unwrap_or_default()
+            ),
+        }
+    }
+
+    /// Fails on budgets no run can use: zero coalitions, a tolerance that is not positive.
+    pub fn check(&self) -> Result<()> {
+        match *self {
+            Budget::Fixed(0) => bad_input!("--samples must be at least 1"),
+            Budget::Auto(a) if !(a.tolerance > 0.0 && a.tolerance.is_finite()) => {
+                bad_input!("--tolerance must be a positive number, got {}", a.tolerance)
+            }
+            Budget::Auto(a) if a.max_samples == 0 => bad_input!("--max-samples must be at least 1"),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        *self == Budget::Default
+    }
+
+    /// The fixed number, if any.
+    pub fn fixed(&self) -> Option<usize> {
+        match *self {
+            Budget::Fixed(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The automatic settings, if any.
+    pub fn auto(&self) -> Option<Auto> {
+        match *self {
+            Budget::Auto(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// What `--samples auto` did for one explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoOutcome {
+    /// The budget of the reported estimate.
+    pub samples: usize,
+    /// Estimates computed (budgets tried); the last is reported.
+    pub rounds: usize,
+    /// `max_i SE_i / (max_i φ_i − min_i φ_i)` of the reported estimate; absent when the
+    /// attributions are all equal while their standard errors are not.
+    pub se_ratio: Option<f64>,
+    /// Whether the ratio is at most the tolerance (`false`: stopped at the maximum).
+    pub converged: bool,
+}
+
+/// The first budget `auto` tries for `m` features: `max(16·M, 128)`.
+pub fn auto_start(m: usize) -> usize {
+    (16 * m).max(128)
+}
+
+/// `max_i SE_i / (max_i φ_i − min_i φ_i)`: 0 when every standard error is 0, `None` when the
+/// attributions are all equal but their standard errors are not.
+pub fn se_ratio(values: &[f64], std_errors: &[f64]) -> Option<f64> {
+    let se = std_errors.iter().fold(0f64, |a, &b| a.max(b));
+    if se == 0.0 {
+        return Some(0.0);
+    }
+    let hi = values.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    let lo = values.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+    (hi > lo).then(|| se / (hi - lo))
+}
+
+/// Runs `estimate` with growing budgets until the stopping rule holds or `max` is reached
+/// (see the module docs). `max` is the effective maximum (the setting, capped where the
+/// method is exact); `start` the first budget. Returns the last estimate, with `coalitions`
+/// summed over all rounds, and what happened.
+pub fn run_auto(
+    tolerance: f64,
+    start: usize,
+    max: usize,
+    mut estimate: impl FnMut(usize) -> Result<Estimate>,
+) -> Result<(Estimate, AutoOutcome)> {
+    let max = max.max(1);
+    let mut n = start.clamp(1, max);
+    let mut rounds = 0;
+    let mut coalitions = 0;
+    loop {
+        let mut est = estimate(n)?;
+        rounds += 1;
+        coalitions += est.coalitions;
+        let ratio = se_ratio(&est.values, &est.std_errors);
+        let converged = ratio.is_some_and(|r| r <= tolerance);
+        if converged || n >= max {
+            est.coalitions = coalitions;
+            let outcome = AutoOutcome {
+                samples: n,
+                rounds,
+                se_ratio: ratio,
+                converged,
+            };
+            return Ok((est, outcome));
+        }
+        n = next_budget(n, ratio, tolerance).min(max);
+    }
+}
+
+/// The budget after `n` gave SE ratio `ratio` (> `tolerance`): the forecast with 10% to
+/// spare, within `[1.25n, 8n]`.
+fn next_budget(n: usize, ratio: Option<f64>, tolerance: f64) -> usize {
+    let (lo, hi) = (n.saturating_add(n.div_ceil(4)), n.saturating_mul(8));
+    match ratio {
+        Some(r) => {
+            let forecast = (n as f64 * (r / tolerance).powi(2) * 1.1).ceil();
+            if forecast >= hi as f64 {
+                hi
+            } else {
+                (forecast as usize).max(lo)
+            }
+        }
+        None => hi,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_read_and_write_as_before_plus_auto() {
+        let json = |b: &Budget| serde_json::to_string(b).unwrap();
+        assert_eq!(json(&Budget::Fixed(300)), "300");
+        let auto = Budget::Auto(Auto {
+            tolerance: 0.02,
+            max_samples: 1000,
+        });
+        assert_eq!(
+            json(&auto),
+            r#"{"auto":{"tolerance":0.02,"max_samples":1000}}"#
+        );
+        for b in [Budget::Fixed(300), auto, Budget::Default] {
+            assert_eq!(serde_json::from_str::<Budget>(&json(&b)).unwrap(), b);
+        }
+        assert!(serde_json::from_str::<Budget>(r#"{"auto":{"tolerance":0.02}}"#).is_err());
+        assert!(Budget::parse(Some("many"), None, None).is_err());
+        assert!(Budget::parse(None, None, Some(100)).is_err());
+        assert!(Budget::parse(Some("auto"), Some(0.0), None).is_err());
+        assert!(Budget::parse(Some("auto"), None, Some(0)).is_err());
+        assert!(
+            Budget::parse(Some("0"), None, None)
+                .unwrap()
+                .check()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_ratio_and_the_next_budget() {
+        assert_eq!(se_ratio(&[1.0, -1.0], &[0.0, 0.0]), Some(0.0));
+        assert_eq!(se_ratio(&[1.0, -1.0, 0.5], &[0.1, 0.2, 0.0]), Some(0.1));
+        assert_eq!(se_ratio(&[0.5, 0.5], &[0.1, 0.0]), None);
+        // Ratio 0.02 against 0.01: four times the budget, with 10% to spare.
+        assert_eq!(next_budget(1000, Some(0.02), 0.01), 4400);
+        assert_eq!(next_budget(1000, Some(0.0101), 0.01), 1250);
+        assert_eq!(next_budget(1000, Some(1.0), 0.01), 8000);
+        assert_eq!(next_budget(1000, None, 0.01), 8000);
+    }
+
+    #[test]
+    fn auto_stops_when_the_rule_holds_or_at_the_maximum() {
+        // A fake estimator whose standard errors fall as 1/√n.
+        let fake = |n: usize| -> Result<Estimate> {
+            Ok(Estimate {
+                values: vec![1.0, 0.0],
+                std_errors: vec![1.0 / (n as f64).sqrt(), 0.0],
+                base_value: 0.0,
+                prediction: 1.0,
+                coalitions: n + 2,
+                surrogate: None,
+            })
+        };
+        let (est, out) = run_auto(0.01, 128, 1 << 20, fake).unwrap();
+        assert!(out.converged && out.se_ratio.unwrap() <= 0.01);
+        // 128 → 1024 → 8192 (8× at most) → 11000 (the forecast 10,000 + 10%).
+        assert_eq!((out.samples, out.rounds), (11000, 4));
+        assert_eq!(est.coalitions, 130 + 1026 + 8194 + 11002);
+        let (_, out) = run_auto(0.001, 128, 5000, fake).unwrap();
+        assert!(!out.converged);
+        assert_eq!((out.samples, out.rounds), (5000, 3));
+    }
+}
