@@ -190,6 +190,15 @@ pub(crate) fn for_each_subset(m: usize, s: usize, z: &mut [bool], mut f: impl Fn
 
 /// Kernel SHAP with a budget of `samples` coalitions.
 pub fn kernel(engine: &Engine, samples: usize, key: &StreamKey) -> Result<Estimate> {
+    regression(engine, |m| sample(m, samples, key))
+}
+
+/// The Shapley regression shared by Kernel and Leverage SHAP: the endpoints, the coalitions
+/// `sampler(M)` chooses (for `M ≥ 2`), their values, and [`solve`].
+pub(crate) fn regression(
+    engine: &Engine,
+    sampler: impl FnOnce(usize) -> KernelSample,
+) -> Result<Estimate> {
     let m = engine.masker.features();
     if m == 0 {
         bad_input!("there are no features to explain");
@@ -206,7 +215,7 @@ pub fn kernel(engine: &Engine, samples: usize, key: &StreamKey) -> Result<Estima
             surrogate: None,
         });
     }
-    let sample = sample(m, samples, key);
+    let sample = sampler(m);
     let y = engine.values_of(&sample.coalitions)?;
     let (values, std_errors) = solve(&sample, &y, v0, delta);
     Ok(Estimate {

@@ -26,12 +26,12 @@
 //! so a full budget gives zeros. A stratum with a single draw is pooled with its neighbour
 //! (the collapsed-strata estimator, slightly conservative).
 
+use super::Estimate;
 use super::kernel::{self, Draw, KernelSample, for_each_subset};
-use super::{Estimate, endpoints};
+use crate::Result;
 use crate::engine::Engine;
 use crate::linalg::binom;
 use crate::sampling::{Coalitions, StreamKey, distinct_subsets};
-use crate::{Result, bad_input};
 
 /// How a budget is spread over subset sizes `1..M−1`.
 #[derive(Debug, Clone, PartialEq)]
@@ -233,33 +233,7 @@ pub fn sample(m: usize, samples: usize, key: &StreamKey) -> KernelSample {
 
 /// Leverage SHAP with a budget of `samples` coalitions.
 pub fn leverage(engine: &Engine, samples: usize, key: &StreamKey) -> Result<Estimate> {
-    let m = engine.masker.features();
-    if m == 0 {
-        bad_input!("there are no features to explain");
-    }
-    let (v0, vn) = endpoints(engine)?;
-    let delta = vn - v0;
-    if m == 1 {
-        return Ok(Estimate {
-            values: vec![delta],
-            std_errors: vec![0.0],
-            base_value: v0,
-            prediction: vn,
-            coalitions: 2,
-            surrogate: None,
-        });
-    }
-    let sample = sample(m, samples, key);
-    let y = engine.values_of(&sample.coalitions)?;
-    let (values, std_errors) = kernel::solve(&sample, &y, v0, delta);
-    Ok(Estimate {
-        values,
-        std_errors,
-        base_value: v0,
-        prediction: vn,
-        coalitions: sample.coalitions.len() + 2,
-        surrogate: None,
-    })
+    kernel::regression(engine, |m| sample(m, samples, key))
 }
 
 #[cfg(test)]
