@@ -150,6 +150,7 @@ impl Case {
             batch_size: 256,
             features: self.prepared.features.clone(),
             lime: None,
+            pins: Default::default(),
         }
     }
 

@@ -11,7 +11,8 @@ use explain_core::estimators::Method;
 use explain_core::estimators::lime::{self, LimeParams, Selection};
 use explain_core::explainer::{self, Attributions, ProgressSink, Settings, TargetSpec};
 use explain_core::manifest::Manifest;
-use explain_core::model::{BackendChoice, Model, ModelInfo, inspect};
+use explain_core::model::{BackendChoice, Model, ModelInfo, ModelOptions, inspect};
+use explain_core::numerics::Mode;
 use explain_core::profiles::ProfileConfig;
 use explain_core::quality::QualityConfig;
 use explain_core::recipe::{HeldInput, Job, Recipe};
@@ -60,9 +61,10 @@ enum Command {
         /// The report's config, when it is not at the recorded path.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Largest accepted difference per number (0: identical, as on the same backend).
-        #[arg(long, default_value_t = 0.0)]
-        tolerance: f64,
+        /// Largest accepted difference per number [default: none on the same numeric
+        /// platform, float32 rounding on another CPU or backend]; 0 asks for identical numbers.
+        #[arg(long)]
+        tolerance: Option<f64>,
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
@@ -70,8 +72,8 @@ enum Command {
         /// attribution file at this path.
         #[arg(long)]
         rerun_out: Option<PathBuf>,
-        /// Re-run with this backend instead of the recorded one (tract or ort); the recorded
-        /// backend and its version are then not compared: give a --tolerance (e.g. 1e-5).
+        /// Re-run with this backend instead of the recorded one (tract or ort); the numbers
+        /// are then compared within float32 rounding.
         #[arg(long, value_parser = ["tract", "ort"])]
         backend: Option<String>,
         /// The ONNX Runtime library for --backend ort [default: $ORT_DYLIB_PATH].
@@ -178,6 +180,10 @@ struct ModelArgs {
     /// by scripts/install-onnxruntime.sh) [default: $ORT_DYLIB_PATH].
     #[arg(long)]
     ort_lib: Option<PathBuf>,
+    /// Run tract with one kernel family on every CPU of this architecture (portable Rust on
+    /// x86-64), so that the bits do not depend on AVX2 or AVX-512; costs 1.1-1.4x in time.
+    #[arg(long)]
+    portable_numerics: bool,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -446,11 +452,14 @@ fn run(cli: Cli) -> Result<()> {
             let bar = Bar::new(quiet, "re-running", "");
             let v = explain_core::verify::verify_file(
                 &report,
-                config.as_deref(),
-                tolerance,
-                threads,
-                rerun_out.as_deref(),
-                backend.as_ref(),
+                &explain_core::verify::Options {
+                    config: config.as_deref(),
+                    tolerance,
+                    threads,
+                    keep: rerun_out.as_deref(),
+                    backend,
+                    wrap: None,
+                },
                 &bar,
             )?;
             bar.finish();
@@ -537,6 +546,8 @@ fn run(cli: Cli) -> Result<()> {
                     out: &out,
                     threads,
                     backend: None,
+                    wrap: None,
+                    pins: Default::default(),
                 },
                 &bar,
             )?;
@@ -660,6 +671,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
                 batch_size: a.m.batch_size,
                 features: request.features.to_string(),
                 lime: None,
+                pins: Default::default(),
             },
             ProfileConfig {
                 per_slice: a.profile_items,
@@ -678,9 +690,13 @@ fn slices(a: SlicesArgs) -> Result<()> {
         batch_size: a.m.batch_size,
         predictions_path: &predictions_path,
         profiles: profiles.transpose()?,
+        pinned: Default::default(),
     };
     let manifest = Manifest::read(&a.manifest)?;
-    let options = recipe.model_options(a.m.output.clone(), backend(&a.m)?)?;
+    let options = ModelOptions {
+        numerics: numerics(&a.m),
+        ..recipe.model_options(a.m.output.clone(), backend(&a.m)?)?
+    };
     let model = Model::load(&a.m.model, &options)?;
     let bar = Bar::new(a.m.quiet, "predicting", "");
     let (doc, predictions) = explainer::with_threads(a.m.threads, || {
@@ -774,6 +790,15 @@ fn backend(m: &ModelArgs) -> Result<BackendChoice> {
     Ok(choice)
 }
 
+/// `--portable-numerics`.
+fn numerics(m: &ModelArgs) -> Mode {
+    if m.portable_numerics {
+        Mode::Portable
+    } else {
+        Mode::Native
+    }
+}
+
 /// How the model is run and its inputs read, as the arguments ask (recorded in attribution
 /// files so that `explain verify` can repeat the run).
 fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Budget) -> Result<Recipe> {
@@ -821,6 +846,9 @@ fn attribute(c: Common, method: Method, samples: Budget, lime: Option<LimeParams
         lime,
         recipe,
         backend: backend(&c.m)?,
+        numerics: numerics(&c.m),
+        wrap: None,
+        pins: Default::default(),
     };
     let bar = Bar::new(c.m.quiet, "explaining", " coalitions");
     let (doc, views) = job.run(c.m.threads, &bar)?;

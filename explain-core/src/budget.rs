@@ -145,6 +145,16 @@ pub struct AutoOutcome {
     pub se_ratio: Option<f64>,
     /// Whether the ratio is at most the tolerance (`false`: stopped at the maximum).
     pub converged: bool,
+    /// Every round: its budget and SE ratio (what decided the next one).
+    #[serde(default)]
+    pub trace: Vec<AutoRound>,
+}
+
+/// One round of `--samples auto`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoRound {
+    pub samples: usize,
+    pub se_ratio: Option<f64>,
 }
 
 /// The first budget `auto` tries for `m` features: `max(16·M, 128)`.
@@ -166,35 +176,51 @@ pub fn se_ratio(values: &[f64], std_errors: &[f64]) -> Option<f64> {
 
 /// Runs `estimate` with growing budgets until the stopping rule holds or `max` is reached
 /// (see the module docs). `max` is the effective maximum (the setting, capped where the
-/// method is exact); `start` the first budget. Returns the last estimate, with `coalitions`
-/// summed over all rounds, and what happened.
+/// method is exact); `start` the first budget. `schedule`, when given, are the budgets to
+/// run instead, in order (a recorded run's, pinned by `explain verify` at a knife edge).
+/// Returns the last estimate, with `coalitions` summed over all rounds, and what happened.
 pub fn run_auto(
     tolerance: f64,
     start: usize,
     max: usize,
+    schedule: Option<&[usize]>,
     mut estimate: impl FnMut(usize) -> Result<Estimate>,
 ) -> Result<(Estimate, AutoOutcome)> {
     let max = max.max(1);
-    let mut n = start.clamp(1, max);
-    let mut rounds = 0;
+    let mut n = schedule
+        .and_then(|s| s.first().copied())
+        .unwrap_or(start)
+        .clamp(1, max);
     let mut coalitions = 0;
+    let mut trace = Vec::new();
     loop {
         let mut est = estimate(n)?;
-        rounds += 1;
         coalitions += est.coalitions;
         let ratio = se_ratio(&est.values, &est.std_errors);
+        trace.push(AutoRound {
+            samples: n,
+            se_ratio: ratio,
+        });
         let converged = ratio.is_some_and(|r| r <= tolerance);
-        if converged || n >= max {
-            est.coalitions = coalitions;
-            let outcome = AutoOutcome {
-                samples: n,
-                rounds,
-                se_ratio: ratio,
-                converged,
-            };
-            return Ok((est, outcome));
+        let next = match schedule {
+            Some(s) => s.get(trace.len()).map(|&b| b.clamp(1, max)),
+            None if converged || n >= max => None,
+            None => Some(next_budget(n, ratio, tolerance).min(max)),
+        };
+        match next {
+            Some(b) => n = b,
+            None => {
+                est.coalitions = coalitions;
+                let outcome = AutoOutcome {
+                    samples: n,
+                    rounds: trace.len(),
+                    se_ratio: ratio,
+                    converged,
+                    trace,
+                };
+                return Ok((est, outcome));
+            }
         }
-        n = next_budget(n, ratio, tolerance).min(max);
     }
 }
 
@@ -272,13 +298,20 @@ mod tests {
                 surrogate: None,
             })
         };
-        let (est, out) = run_auto(0.01, 128, 1 << 20, fake).unwrap();
+        let (est, out) = run_auto(0.01, 128, 1 << 20, None, fake).unwrap();
         assert!(out.converged && out.se_ratio.unwrap() <= 0.01);
         // 128 → 1024 → 8192 (8× at most) → 11000 (the forecast 10,000 + 10%).
         assert_eq!((out.samples, out.rounds), (11000, 4));
         assert_eq!(est.coalitions, 130 + 1026 + 8194 + 11002);
-        let (_, out) = run_auto(0.001, 128, 5000, fake).unwrap();
+        let trace: Vec<usize> = out.trace.iter().map(|r| r.samples).collect();
+        assert_eq!(trace, [128, 1024, 8192, 11000]);
+        let (_, out) = run_auto(0.001, 128, 5000, None, fake).unwrap();
         assert!(!out.converged);
         assert_eq!((out.samples, out.rounds), (5000, 3));
+        // A pinned schedule is run as given, whatever the ratios say.
+        let (est, out) = run_auto(0.01, 128, 1 << 20, Some(&[128, 2000]), fake).unwrap();
+        assert_eq!((out.samples, out.rounds), (2000, 2));
+        assert_eq!(est.coalitions, 130 + 2002);
+        assert!(!out.converged);
     }
 }

@@ -96,10 +96,17 @@ pub struct ModelSection {
     pub hold: Vec<String>,
     #[serde(default = "default_batch")]
     pub batch_size: usize,
+    /// `native` (default) or `portable`: how tract chooses kernels (see [`crate::numerics`]).
+    #[serde(default = "default_numerics")]
+    pub numerics: String,
 }
 
 fn default_backend() -> String {
     "tract".into()
+}
+
+fn default_numerics() -> String {
+    "native".into()
 }
 
 fn default_batch() -> usize {

@@ -9,6 +9,8 @@ use crate::estimators::{self, Estimate, Method};
 use crate::features::FeatureMap;
 use crate::masker::{Baseline, Masker};
 use crate::model::Model;
+use crate::numerics::Platform;
+use crate::pins::{ExplanationKey, ExplanationPin, Pins};
 use crate::provenance::{Tool, sha256_f32};
 use crate::sampling::StreamKey;
 use crate::{Error, Result, bad_input};
@@ -101,6 +103,8 @@ pub struct Settings {
     pub features: String,
     /// LIME's parameters (`samples` here is ignored in favour of [`Settings::samples`]).
     pub lime: Option<LimeParams>,
+    /// Choices fixed to recorded ones (`explain verify` at knife edges; empty otherwise).
+    pub pins: Arc<Pins>,
 }
 
 /// A file that went into an artifact.
@@ -121,10 +125,15 @@ pub struct ModelRef {
     pub backend_version: String,
     pub input: String,
     pub output: String,
+    /// What decided the bits of the model's outputs (absent from files written before it was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerics: Option<Platform>,
 }
 
 impl ModelRef {
-    /// The loaded model's identity: path, hash, backend, and the input and output used.
+    /// The loaded model's identity: path, hash, backend, the input and output used, and the
+    /// numeric platform it ran on.
     pub fn of(model: &Model) -> ModelRef {
         ModelRef {
             path: model.info.path.clone(),
@@ -133,6 +142,7 @@ impl ModelRef {
             backend_version: model.backend_version(),
             input: model.input.name.clone(),
             output: model.output.name.clone(),
+            numerics: Some(model.numerics()),
         }
     }
 }
@@ -310,13 +320,29 @@ pub fn explain(
         .map(|inst| planned_coalitions(settings.method, inst.features.len(), samples_for(inst)))
         .sum();
     progress.begin(planned);
-    let first_target = resolve_target(model, &first.x, settings.target, None)?;
+    let pin_of = |input_sha256: &str| {
+        settings.pins.explanation(&ExplanationKey {
+            model_sha256: model.info.sha256.clone(),
+            input_sha256: input_sha256.to_string(),
+            seed: settings.seed,
+            method: settings.method.name().to_string(),
+        })
+    };
+    // The explained output: pinned (explain verify at a tie), else as the spec says.
+    let target_of = |x: &[f32], pin: Option<&ExplanationPin>, first: Option<usize>| match pin
+        .and_then(|p| p.target)
+    {
+        Some(t) => resolve_target(model, x, TargetSpec::Index(t), None),
+        None => resolve_target(model, x, settings.target, first),
+    };
+    let first_target = target_of(&first.x, pin_of(&sha256_f32(&first.x)), None)?;
     let mut explanations = Vec::with_capacity(instances.len());
     let mut first_samples = None;
     for inst in instances {
         let samples = samples_for(inst);
-        let target = resolve_target(model, &inst.x, settings.target, Some(first_target))?;
         let input_sha256 = sha256_f32(&inst.x);
+        let pin = pin_of(&input_sha256);
+        let target = target_of(&inst.x, pin, Some(first_target))?;
         let key = StreamKey::derive(
             settings.seed,
             &model.info.sha256,
@@ -347,14 +373,17 @@ pub fn explain(
                         selection: estimators::lime::Selection::Auto,
                     });
                     params.samples = samples;
-                    estimators::lime::lime(&engine, &params, &key)
+                    let selection = pin.and_then(|p| p.selection.as_deref());
+                    estimators::lime::lime(&engine, &params, &key, selection)
                 }
             }
         };
         let (est, outcome) = match auto {
             Some(a) => {
                 let max = auto_max(settings.method, inst.features.len(), a.max_samples);
-                let (est, outcome) = budget::run_auto(a.tolerance, samples, max, estimate)?;
+                let budgets = pin.and_then(|p| p.budgets.as_deref());
+                let (est, outcome) =
+                    budget::run_auto(a.tolerance, samples, max, budgets, estimate)?;
                 (est, Some(outcome))
             }
             None => (estimate(samples)?, None),

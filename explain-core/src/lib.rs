@@ -25,7 +25,8 @@
 //! * [`explainer`]: the end-to-end run and the attribution document; [`recipe`]: how a run
 //!   was asked for, so that it can be repeated.
 //! * [`figures`], [`plot`]: bar charts and image/audio/grid overlays (PNG and SVG).
-//! * [`provenance`], [`output`]: hashes, tool identity, atomic writes.
+//! * [`provenance`], [`output`]: hashes, tool identity, atomic writes; [`numerics`]: the
+//!   numeric platform (what decides the float32 bits) and tract's portable mode.
 //!
 //! Validation records and data inventories:
 //!
@@ -55,6 +56,7 @@
 //! let settings = explainer::Settings {
 //!     method: Method::Kernel, samples: Budget::Fixed(2048), seed: 7, target: explainer::TargetSpec::Auto,
 //!     link: Link::Identity, batch_size: 256, features: "tabular".into(), lime: None,
+//!     pins: Default::default(),
 //! };
 //! let doc = explainer::explain(&model, &prepared.instances, prepared.sources, &settings, &explainer::Silent)?;
 //! let e = &doc.explanations[0];
@@ -83,7 +85,9 @@ pub mod linalg;
 pub mod manifest;
 pub mod masker;
 pub mod model;
+pub mod numerics;
 pub mod output;
+pub mod pins;
 pub mod plot;
 pub mod profiles;
 pub mod provenance;

@@ -11,10 +11,11 @@
 //! in a build with the cargo feature `ort`, ONNX Runtime loaded at run time
 //! ([`BackendChoice::Ort`]).
 
+use crate::numerics::{self, Platform};
 use crate::provenance::{TRACT_VERSION, sha256_hex};
 use crate::{Error, Result, bad_input};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tract_onnx::pb;
@@ -308,6 +309,24 @@ pub struct ModelOptions {
     pub axis_sizes: Vec<(usize, usize)>,
     /// The inference engine (tract unless asked otherwise).
     pub backend: BackendChoice,
+    /// How tract chooses kernels (process-wide: see [`numerics::set_mode`]).
+    pub numerics: numerics::Mode,
+    /// Wraps the backend once it is loaded (e.g. to perturb its outputs in tests).
+    pub wrap: Option<BackendWrap>,
+}
+
+/// A function that wraps a loaded backend in another ([`ModelOptions::wrap`]): tests use it
+/// to stand for another machine, with outputs that differ in their last bits.
+#[derive(Clone)]
+pub struct BackendWrap(pub Arc<WrapFn>);
+
+/// What a [`BackendWrap`] holds.
+pub type WrapFn = dyn Fn(Box<dyn Backend>) -> Box<dyn Backend> + Send + Sync;
+
+impl std::fmt::Debug for BackendWrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackendWrap")
+    }
 }
 
 /// A constant for an input that is not explained (e.g. a recurrent state).
@@ -371,6 +390,9 @@ pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
     /// The backend's version, recorded in artifacts.
     fn version(&self) -> String;
+    /// What decides the bits of its outputs here (recorded in artifacts; see
+    /// [`crate::numerics`]).
+    fn numerics(&self) -> Platform;
     /// Runs `rows` rows (`data.len() == rows * row_len`) and returns the selected output,
     /// flattened (`rows * output_row_len` values).
     fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>>;
@@ -457,6 +479,14 @@ impl Model {
             }
         }
         let held = resolve_held(&info, &options.held, path)?;
+        if options.numerics == numerics::Mode::Portable && options.backend != BackendChoice::Tract {
+            bad_input!(
+                "portable numerics apply to the tract backend; ONNX Runtime chooses its kernels \
+                 itself: drop --portable-numerics or use --backend tract"
+            );
+        }
+        // Before tract resolves its kernels.
+        numerics::set_mode(options.numerics)?;
         let backend: Box<dyn Backend> = match &options.backend {
             BackendChoice::Tract => Box::new(
                 TractBackend::new(&proto, &input, &batch, &row_shape, output_ix, &held).map_err(
@@ -471,6 +501,10 @@ impl Model {
             BackendChoice::Ort { lib } => {
                 load_ort(path, lib.as_deref(), &input, &row_shape, &output, held)?
             }
+        };
+        let backend = match &options.wrap {
+            Some(w) => (w.0)(backend),
+            None => backend,
         };
         Ok(Model {
             info,
@@ -495,6 +529,11 @@ impl Model {
 
     pub fn backend_version(&self) -> String {
         self.backend.version()
+    }
+
+    /// The numeric platform the backend ran on: CPU features, mode and kernels.
+    pub fn numerics(&self) -> Platform {
+        self.backend.numerics()
     }
 
     /// Runs `rows` rows of the explained input and returns the selected output flattened
@@ -703,6 +742,8 @@ struct TractBackend {
     /// Constant inputs in model input order (`None` at the explained input's position).
     inputs: Vec<Option<TValue>>,
     plans: Mutex<BTreeMap<usize, Plan>>,
+    /// The matrix-product kernels of the plans built so far.
+    matmul: Mutex<BTreeSet<String>>,
 }
 
 impl TractBackend {
@@ -758,6 +799,7 @@ impl TractBackend {
             explained,
             inputs,
             plans: Mutex::new(BTreeMap::new()),
+            matmul: Mutex::new(BTreeSet::new()),
         };
         if let Batch::Fixed(n) = batch {
             backend.plan(*n)?;
@@ -777,7 +819,12 @@ impl TractBackend {
             }
             None => self.typed.clone(),
         };
-        let plan = model.into_optimized()?.into_runnable()?;
+        let optimized = model.into_optimized()?;
+        matmul_kernels(
+            &optimized,
+            &mut self.matmul.lock().unwrap_or_else(|e| e.into_inner()),
+        );
+        let plan = optimized.into_runnable()?;
         plans.insert(rows, plan.clone());
         Ok(plan)
     }
@@ -790,6 +837,10 @@ impl Backend for TractBackend {
 
     fn version(&self) -> String {
         TRACT_VERSION.into()
+    }
+
+    fn numerics(&self) -> Platform {
+        Platform::tract(&self.matmul.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>> {
@@ -818,5 +869,19 @@ impl Backend for TractBackend {
         let out = outputs[0].cast_to::<f32>().map_err(fail)?;
         let view = out.to_plain_array_view::<f32>().map_err(fail)?;
         Ok(view.iter().copied().collect())
+    }
+}
+
+/// Adds the names of the matrix-product kernels an optimised model uses (scan bodies
+/// included) to `out`.
+fn matmul_kernels(model: &TypedModel, out: &mut BTreeSet<String>) {
+    use tract_onnx::tract_core::ops::matmul::optimized::OptMatMul;
+    use tract_onnx::tract_core::ops::scan::OptScan;
+    for node in model.nodes() {
+        if let Some(op) = node.op_as::<OptMatMul>() {
+            out.extend(op.mmm.iter().map(|k| k.name().to_string()));
+        } else if let Some(scan) = node.op_as::<OptScan>() {
+            matmul_kernels(scan.plan.model(), out);
+        }
     }
 }

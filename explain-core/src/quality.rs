@@ -47,6 +47,7 @@
 //! let settings = explainer::Settings {
 //!     method: Method::Kernel, samples: Some(400).into(), seed: 0, target: explainer::TargetSpec::Index(1),
 //!     link: Link::Identity, batch_size: 64, features: "grid:4x4".into(), lime: None,
+//!     pins: Default::default(),
 //! };
 //! let doc = explainer::explain(&model, &prepared.instances, prepared.sources, &settings,
 //!     &explainer::Silent)?;

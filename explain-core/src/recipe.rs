@@ -28,7 +28,8 @@ use crate::features::FeatureSpec;
 use crate::image::{self, Preprocess};
 use crate::inputs::{self, Request, View};
 use crate::masker::BaselineSpec;
-use crate::model::{BackendChoice, Held, Model, ModelOptions, Reduce};
+use crate::model::{BackendChoice, BackendWrap, Held, Model, ModelOptions, Reduce};
+use crate::numerics::Mode;
 use crate::provenance::sha256_file;
 use crate::quality::{self, QualityConfig};
 use crate::{Error, Result, bad_input};
@@ -92,6 +93,8 @@ impl Recipe {
                 .collect::<Result<_>>()?,
             reduce: self.reduce.as_deref().map(Reduce::parse).transpose()?,
             axis_sizes: image::axis_sizes(&image),
+            numerics: Mode::Native,
+            wrap: None,
         })
     }
 
@@ -190,6 +193,12 @@ pub struct Job {
     /// The inference engine (recorded as `model.backend`; the ONNX Runtime library is not
     /// recorded, it is looked up on the machine that runs the job).
     pub backend: BackendChoice,
+    /// How tract chooses kernels (recorded as `model.numerics.mode`).
+    pub numerics: Mode,
+    /// Wraps the model's backend (see [`ModelOptions::wrap`]; not recorded).
+    pub wrap: Option<BackendWrap>,
+    /// Choices fixed to recorded ones (`explain verify` at knife edges; empty otherwise).
+    pub pins: std::sync::Arc<crate::pins::Pins>,
 }
 
 impl Job {
@@ -228,6 +237,9 @@ impl Job {
             }),
             recipe,
             backend: BackendChoice::parse(&doc.model.backend, None)?,
+            numerics: doc.model.numerics.as_ref().map_or(Mode::Native, |p| p.mode),
+            wrap: None,
+            pins: Default::default(),
         })
     }
 
@@ -242,9 +254,13 @@ impl Job {
         let request =
             self.recipe
                 .request(self.inputs.clone(), self.background.clone(), self.seed)?;
-        let options = self
-            .recipe
-            .model_options(self.output.clone(), self.backend.clone())?;
+        let options = ModelOptions {
+            numerics: self.numerics,
+            wrap: self.wrap.clone(),
+            ..self
+                .recipe
+                .model_options(self.output.clone(), self.backend.clone())?
+        };
         let model = Model::load(&self.model, &options)?;
         let prepared = inputs::prepare(&model, &request)?;
         let settings = Settings {
@@ -256,6 +272,7 @@ impl Job {
             batch_size: self.batch_size,
             features: prepared.features.clone(),
             lime: self.lime,
+            pins: self.pins.clone(),
         };
         let doc = explainer::with_threads(threads, || -> Result<Attributions> {
             let mut doc = explainer::explain(

@@ -19,6 +19,7 @@ use crate::inventory::{self, Datasheet, Inventory, Role};
 use crate::manifest::Manifest;
 use crate::masker::BaselineSpec;
 use crate::model::{BackendChoice, Held, Model, ModelInfo, ModelOptions, Reduce, inspect};
+use crate::numerics::Mode;
 use crate::profiles::{ProfileConfig, Profiles, choose_items};
 use crate::provenance::{Tool, sha256_file, sha256_hex};
 use crate::quality::{self, Quality, QualityConfig};
@@ -71,6 +72,8 @@ pub struct Identification {
     pub model: ModelInfo,
     pub backend: String,
     pub backend_version: String,
+    /// What decided the bits of the model's outputs: CPU features, mode, kernels.
+    pub numerics: crate::numerics::Platform,
     pub input: String,
     pub output: String,
     pub preprocessing: Option<serde_json::Value>,
@@ -211,6 +214,10 @@ pub struct Options<'a> {
     /// Runs the model with this backend instead of the config's `[model] backend` (`explain
     /// verify --backend`).
     pub backend: Option<BackendChoice>,
+    /// Wraps the model's backend (see [`crate::model::ModelOptions::wrap`]).
+    pub wrap: Option<crate::model::BackendWrap>,
+    /// Choices fixed to recorded ones (`explain verify` at knife edges; empty otherwise).
+    pub pins: crate::pins::Pins,
 }
 
 /// Runs everything the config asks for and writes the report directory. Returns the report.
@@ -248,9 +255,7 @@ pub fn run(loaded: &Loaded, options: &Options, progress: &dyn ProgressSink) -> R
     let made = std::fs::create_dir_all(tmp.join("plots"))
         .map_err(|e| Error::Input(format!("cannot create {}: {e}", tmp.display())));
     let result = made.and_then(|_| {
-        explainer::with_threads(options.threads, || {
-            build(loaded, &tmp, options.backend.as_ref(), progress)
-        })?
+        explainer::with_threads(options.threads, || build(loaded, &tmp, options, progress))?
     });
     match result {
         Ok(report) => {
@@ -338,9 +343,26 @@ fn backend_of(l: &Loaded, backend: Option<&BackendChoice>) -> Result<BackendChoi
     Ok(choice)
 }
 
+/// The config's `[model] numerics`; native when `verify --backend ort` re-runs a portable
+/// tract report on ONNX Runtime (which picks its own kernels).
+fn numerics_of(l: &Loaded, backend: &BackendChoice, overridden: bool) -> Result<Mode> {
+    let mode =
+        Mode::parse(&l.config.model.numerics).map_err(|e| l.error("model", "numerics", e))?;
+    match backend {
+        BackendChoice::Ort { .. } if overridden => Ok(Mode::Native),
+        BackendChoice::Ort { .. } if mode == Mode::Portable => Err(l.error(
+            "model",
+            "numerics",
+            "portable numerics apply to backend = \"tract\"; ONNX Runtime picks its own kernels",
+        )),
+        _ => Ok(mode),
+    }
+}
+
 fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
     let c = &l.config;
     let key = |section: &'static str, key: &'static str| move |e: Error| l.error(section, key, e);
+    let overridden = backend.is_some();
     let backend = backend_of(l, backend)?;
     let image = match &c.image {
         None => Preprocess::default(),
@@ -422,7 +444,9 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
             .transpose()
             .map_err(key("model", "reduce"))?,
         axis_sizes: img::axis_sizes(&request.image),
+        numerics: numerics_of(l, &backend, overridden)?,
         backend,
+        wrap: None,
     };
     if x.methods.is_empty() {
         return Err(l.error(
@@ -475,6 +499,7 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
                 batch_size: c.model.batch_size,
                 features: features.to_string(),
                 lime: None,
+                pins: Default::default(),
             },
             ProfileConfig {
                 per_slice: v.profile_items,
@@ -538,12 +563,7 @@ impl Paths {
     }
 }
 
-fn build(
-    l: &Loaded,
-    dir: &Path,
-    backend: Option<&BackendChoice>,
-    progress: &dyn ProgressSink,
-) -> Result<Report> {
+fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn ProgressSink) -> Result<Report> {
     let c = &l.config;
     let paths = Paths::new(l);
     let mut clock = Clock {
@@ -551,7 +571,12 @@ fn build(
         phases: Vec::new(),
         progress,
     };
-    let plan = plan(l, backend)?;
+    let mut plan = plan(l, options.backend.as_ref())?;
+    plan.model_options.wrap = options.wrap.clone();
+    let pins = std::sync::Arc::new(options.pins.clone());
+    if let Some((settings, _)) = &mut plan.profiles {
+        settings.pins = pins.clone();
+    }
     let model_path = l.resolve(&c.model.path);
     let (info, model) = clock.phase("load model", || {
         let info = inspect(&model_path)?;
@@ -572,6 +597,7 @@ fn build(
         batch_size: c.model.batch_size,
         predictions_path: Path::new("predictions.csv"),
         profiles: plan.profiles.clone(),
+        pinned: options.pins.decisions.clone(),
     };
     let (mut sdoc, predictions) = clock.phase("validation slices and profiles", || {
         slices::validate(&model, &manifest, &validation, progress)
@@ -622,6 +648,7 @@ fn build(
             batch_size: c.model.batch_size,
             features: prepared.features.clone(),
             lime: None,
+            pins: pins.clone(),
         };
         let mut doc = clock.phase(&format!("explanations ({})", method.name()), || {
             explainer::explain(
@@ -697,6 +724,7 @@ fn build(
             },
             backend: model.backend_name().into(),
             backend_version: model.backend_version(),
+            numerics: model.numerics(),
             input: model.input.name.clone(),
             output: model.output.name.clone(),
             preprocessing: sdoc.preprocessing.clone(),

@@ -158,6 +158,28 @@ pub struct Predictions {
 }
 
 impl Predictions {
+    /// These predictions with the decisions in `pinned` (item → class) fixed: how `explain
+    /// verify` re-runs an item whose score sits within rounding of the threshold on another
+    /// CPU. A pin for an unknown item or class is an error.
+    pub fn pinned(mut self, pinned: &BTreeMap<String, usize>) -> Result<Predictions> {
+        for (input, &class) in pinned {
+            let Some(p) = self.items.iter_mut().find(|p| &p.input == input) else {
+                bad_input!("a pinned decision names {input}, which the manifest does not hold");
+            };
+            let classes = match self.mode {
+                Mode::Binary { .. } => 2,
+                Mode::Multiclass { classes } => classes,
+            };
+            if class >= classes {
+                bad_input!(
+                    "a pinned decision for {input} names class {class}, which the model lacks"
+                );
+            }
+            p.predicted = class;
+        }
+        Ok(self)
+    }
+
     /// `predictions.csv`: input, label, score, predicted (scores to 9 significant digits).
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -1000,6 +1022,8 @@ pub struct Validation<'a> {
     pub batch_size: usize,
     /// Where `predictions.csv` goes (recorded in the document).
     pub predictions_path: &'a Path,
+    /// Decisions fixed to recorded ones, by item (`explain verify` at knife edges).
+    pub pinned: BTreeMap<String, usize>,
     /// Explanation profiles: the estimator and how many items per slice.
     pub profiles: Option<(Settings, ProfileConfig)>,
 }
@@ -1032,7 +1056,8 @@ pub fn validate(
         &v.decision,
         v.batch_size,
         progress.as_progress(),
-    )?;
+    )?
+    .pinned(&v.pinned)?;
     drop(rows);
     let seeding = Seeding {
         seed: v.seed,

@@ -117,6 +117,7 @@ fn settings(method: Method, samples: usize, target: usize) -> Settings {
         batch_size: 64,
         features: String::new(),
         lime: None,
+        pins: Default::default(),
     }
 }
 

@@ -54,6 +54,7 @@ fn settings(
         batch_size: 64,
         features: "tabular".into(),
         lime: None,
+        pins: Default::default(),
     }
 }
 

@@ -53,6 +53,7 @@ fn settings(method: Method) -> Settings {
         batch_size: 64,
         features: String::new(),
         lime: None,
+        pins: Default::default(),
     }
 }
 

@@ -11,11 +11,8 @@
 mod common;
 
 use common::{assert_exit, cli, data, run_ok, sample};
-use explain_core::audio::AudioPreprocess;
-use explain_core::features::FeatureSpec;
-use explain_core::image::{Layout, Preprocess};
-use explain_core::inputs::{self, Request};
-use explain_core::model::{BackendChoice, Held, Model, ModelOptions};
+use explain_benches::{coalition_rows, run_batched, sample_probes};
+use explain_core::model::{BackendChoice, Model, ModelOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -36,48 +33,20 @@ fn ort() -> BackendChoice {
     }
 }
 
-/// Rows to run: each instance, its baseline, and 30 coalitions of its features between the
-/// two (pseudo-random, fixed), as the explainers build them.
-fn coalition_rows(model: &Model, request: &Request) -> Vec<f32> {
-    let prepared = inputs::prepare(model, request).unwrap();
-    let len = model.row_len();
-    let mut rows = Vec::new();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    for instance in &prepared.instances {
-        let base = &instance.baseline.rows[..len];
-        let m = instance.features.len();
-        rows.extend_from_slice(&instance.x);
-        rows.extend_from_slice(base);
-        for _ in 0..30 {
-            let on: Vec<bool> = (0..m)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state & 1 == 1
-                })
-                .collect();
-            rows.extend(instance.features.ids.iter().enumerate().map(|(j, &f)| {
-                if on[f as usize] {
-                    instance.x[j]
-                } else {
-                    base[j]
-                }
-            }));
-        }
-    }
-    rows
-}
-
 /// Runs tract and ONNX Runtime on the same rows in batches of several sizes and returns the
 /// largest absolute difference of their outputs.
-fn max_difference(model: &Path, options: ModelOptions, request: Request) -> f32 {
-    let tract = Model::load(model, &options).unwrap();
+fn max_difference(probe: &str) -> f32 {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let probe = sample_probes(&root)
+        .into_iter()
+        .find(|p| p.name == probe)
+        .expect("a sample probe");
+    let tract = Model::load(&probe.model, &probe.options).unwrap();
     let ort = Model::load(
-        model,
+        &probe.model,
         &ModelOptions {
             backend: ort(),
-            ..options
+            ..probe.options.clone()
         },
     )
     .unwrap();
@@ -87,144 +56,51 @@ fn max_difference(model: &Path, options: ModelOptions, request: Request) -> f32 
         "{}",
         ort.backend_version()
     );
-    let rows = coalition_rows(&tract, &request);
-    let len = tract.row_len();
-    let n = rows.len() / len;
-    let mut largest = 0f32;
-    for batch in [1, 7, 64] {
-        for start in (0..n).step_by(batch) {
-            let k = batch.min(n - start);
-            let chunk = &rows[start * len..(start + k) * len];
-            let a = tract.run(k, chunk).unwrap();
-            let b = ort.run(k, chunk).unwrap();
-            assert_eq!(a.len(), b.len());
-            assert!(a.iter().chain(&b).all(|v| v.is_finite()));
-            for (x, y) in a.iter().zip(&b) {
-                largest = largest.max((x - y).abs());
-            }
-        }
-    }
-    eprintln!("{}: max |tract - ort| = {largest:.3e}", model.display());
+    let rows = coalition_rows(&tract, &probe.request);
+    let (a, b) = (run_batched(&tract, &rows), run_batched(&ort, &rows));
+    assert_eq!(a.len(), b.len());
+    assert!(a.iter().chain(&b).all(|v| v.is_finite()));
+    let largest = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    eprintln!(
+        "{}: max |tract - ort| = {largest:.3e}",
+        probe.model.display()
+    );
     largest
-}
-
-fn request(inputs: &[&str], features: &str) -> Request {
-    Request {
-        inputs: inputs.iter().map(PathBuf::from).collect(),
-        features: FeatureSpec::parse(features).unwrap(),
-        background: Vec::new(),
-        baseline: None,
-        image: Preprocess::default(),
-        audio: None,
-        seed: 0,
-        crossfade_ms: 0.0,
-    }
 }
 
 const TOLERANCE: f32 = 1e-5;
 
 #[test]
 fn tract_and_ort_agree_on_the_test_mlp() {
-    let d = max_difference(
-        &data("mlp.onnx"),
-        ModelOptions::default(),
-        Request {
-            background: vec![data("mlp_bg.npy")],
-            ..request(&[data("mlp_x.npy").to_str().unwrap()], "tabular")
-        },
-    );
+    let d = max_difference("mlp");
     assert!(d <= TOLERANCE, "{d}");
 }
 
 #[test]
 fn tract_and_ort_agree_on_the_wine_classifier() {
-    let d = max_difference(
-        sample("tabular/wine_mlp.onnx").as_ref(),
-        ModelOptions::default(),
-        Request {
-            background: vec![sample("tabular/background.csv").into()],
-            ..request(&[&sample("tabular/samples.csv")], "tabular")
-        },
-    );
+    let d = max_difference("wine");
     assert!(d <= TOLERANCE, "{d}");
 }
 
 #[test]
 fn tract_and_ort_agree_on_the_camera_model() {
-    // NHWC, pixel values (p - 127.5) / 128, as in models-sample/camera/explain.toml.
-    let d = max_difference(
-        sample("camera/onet.onnx").as_ref(),
-        ModelOptions {
-            output: Some("softmax_2".into()),
-            ..ModelOptions::default()
-        },
-        Request {
-            image: Preprocess {
-                layout: Layout::Nhwc,
-                scale: 1.0,
-                mean: vec![127.5],
-                std: vec![128.0],
-                ..Preprocess::default()
-            },
-            ..request(
-                &[
-                    &sample("camera/inputs/face_000.png"),
-                    &sample("camera/inputs/nonface_125.png"),
-                ],
-                "grid:6x6",
-            )
-        },
-    );
+    let d = max_difference("camera");
     assert!(d <= TOLERANCE, "{d}");
 }
 
 #[test]
 fn tract_and_ort_agree_on_the_inspection_model() {
-    let d = max_difference(
-        sample("inspection/defect_cnn.onnx").as_ref(),
-        ModelOptions {
-            output: Some("probabilities".into()),
-            ..ModelOptions::default()
-        },
-        Request {
-            image: Preprocess {
-                channels: explain_core::image::ChannelOrder::Gray,
-                ..Preprocess::default()
-            },
-            ..request(
-                &[
-                    &sample("inspection/samples/scratch.png"),
-                    &sample("inspection/samples/clean_grass.png"),
-                ],
-                "grid:4x4",
-            )
-        },
-    );
+    let d = max_difference("inspection");
     assert!(d <= TOLERANCE, "{d}");
 }
 
 #[test]
 fn tract_and_ort_agree_on_silero_vad_with_its_state_held() {
-    // A fixed batch axis ([1, 576]): Model::run feeds the backend one row at a time.
-    let d = max_difference(
-        sample("speech/silero_vad_openvino_16k.onnx").as_ref(),
-        ModelOptions {
-            output: Some("output".into()),
-            held: vec![("state".into(), Held::Zeros)],
-            ..ModelOptions::default()
-        },
-        Request {
-            audio: Some(AudioPreprocess {
-                sample_rate: 16000,
-                channel: None,
-                resample: false,
-            }),
-            ..request(
-                &[&sample("speech/samples/speech_en-US_Allison_messages.wav")],
-                "segments:8",
-            )
-        },
-    );
+    let d = max_difference("speech");
     assert!(d <= TOLERANCE, "{d}");
 }
 

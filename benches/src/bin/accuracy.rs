@@ -99,6 +99,7 @@ fn main() -> explain_core::Result<()> {
                     batch_size: 256,
                     features: "tabular".into(),
                     lime: None,
+                    pins: Default::default(),
                 };
                 explainer::explain(&model, &instances, Default::default(), &settings, &Silent)
             };

@@ -63,10 +63,21 @@ pub struct Surrogate {
     pub local_prediction: f64,
     /// Indices of the features in the surrogate, ascending.
     pub selected: Vec<usize>,
+    /// With feature selection: how near the choice came to another one, in the criterion's
+    /// units (forward: the smallest R² lead of a chosen feature over the best one passed
+    /// over; highest: the |coefficient| of the last kept less that of the first dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection_margin: Option<f64>,
 }
 
-/// LIME on the engine's coalition game.
-pub fn lime(engine: &Engine, params: &LimeParams, key: &StreamKey) -> Result<Estimate> {
+/// LIME on the engine's coalition game. `pinned` fixes the selected features (a recorded
+/// run's, pinned by `explain verify` at a knife edge) instead of selecting them.
+pub fn lime(
+    engine: &Engine,
+    params: &LimeParams,
+    key: &StreamKey,
+    pinned: Option<&[usize]>,
+) -> Result<Estimate> {
     let m = engine.masker.features();
     if m == 0 {
         bad_input!("there are no features to explain");
@@ -103,16 +114,28 @@ pub fn lime(engine: &Engine, params: &LimeParams, key: &StreamKey) -> Result<Est
             (-d * d / width2).exp().sqrt()
         })
         .collect();
+    if params.num_features == Some(0) {
+        bad_input!("--num-features must be at least 1");
+    }
     let k = params.num_features.unwrap_or(m).min(m);
-    let selected = if k >= m {
-        (0..m).collect()
+    let (selected, selection_margin) = if k >= m {
+        ((0..m).collect(), None)
     } else {
-        match params.selection {
+        let (chosen, margin) = match params.selection {
             Selection::Forward => forward(&z, n, m, &y, &w, k),
             Selection::Highest => highest(&z, n, m, &y, &w, k),
             Selection::Auto if k <= 6 => forward(&z, n, m, &y, &w, k),
             Selection::Auto => highest(&z, n, m, &y, &w, k),
-        }
+        };
+        (chosen, Some(margin))
+    };
+    let selected = match pinned {
+        Some(p) if p.len() == selected.len() && p.iter().all(|&f| f < m) => p.to_vec(),
+        Some(p) => bad_input!(
+            "a pinned LIME selection {p:?} does not fit {} of {m} features",
+            selected.len()
+        ),
+        None => selected,
     };
     let xs = columns(&z, n, m, &selected);
     let fit = weighted_ridge(&xs, n, selected.len(), &y, &w, 1.0);
@@ -134,6 +157,7 @@ pub fn lime(engine: &Engine, params: &LimeParams, key: &StreamKey) -> Result<Est
             r2: fit.r2,
             local_prediction,
             selected,
+            selection_margin,
         }),
     })
 }
@@ -147,28 +171,35 @@ fn columns(z: &[f64], n: usize, m: usize, cols: &[usize]) -> Vec<f64> {
 }
 
 /// lime's `forward_selection`: add, one at a time, the feature that most raises the weighted
-/// R² of an unpenalised fit.
-fn forward(z: &[f64], n: usize, m: usize, y: &[f64], w: &[f64], k: usize) -> Vec<usize> {
+/// R² of an unpenalised fit. Returns the features and the smallest lead of a chosen one over
+/// the runner-up of its step.
+fn forward(z: &[f64], n: usize, m: usize, y: &[f64], w: &[f64], k: usize) -> (Vec<usize>, f64) {
     let mut chosen: Vec<usize> = Vec::new();
+    let mut margin = f64::INFINITY;
     for _ in 0..k {
-        let mut best = (f64::NEG_INFINITY, 0);
+        let (mut best, mut second) = ((f64::NEG_INFINITY, 0), f64::NEG_INFINITY);
         for f in (0..m).filter(|f| !chosen.contains(f)) {
             let mut cols = chosen.clone();
             cols.push(f);
             let r2 = weighted_ridge(&columns(z, n, m, &cols), n, cols.len(), y, w, 0.0).r2;
             if r2 > best.0 {
+                second = best.0;
                 best = (r2, f);
+            } else if r2 > second {
+                second = r2;
             }
         }
+        margin = margin.min(best.0 - second);
         chosen.push(best.1);
     }
     chosen.sort_unstable();
-    chosen
+    (chosen, margin)
 }
 
 /// lime's `highest_weights`: the `k` largest |coefficients| of a ridge fit with α = 0.01 (ties
-/// broken by feature index).
-fn highest(z: &[f64], n: usize, m: usize, y: &[f64], w: &[f64], k: usize) -> Vec<usize> {
+/// broken by feature index). Returns the features and the |coefficient| of the last kept
+/// less that of the first dropped.
+fn highest(z: &[f64], n: usize, m: usize, y: &[f64], w: &[f64], k: usize) -> (Vec<usize>, f64) {
     let all: Vec<usize> = (0..m).collect();
     let fit = weighted_ridge(&columns(z, n, m, &all), n, m, y, w, 0.01);
     let mut order = all;
@@ -178,7 +209,8 @@ fn highest(z: &[f64], n: usize, m: usize, y: &[f64], w: &[f64], k: usize) -> Vec
             .total_cmp(&fit.coef[a].abs())
             .then(a.cmp(&b))
     });
+    let margin = fit.coef[order[k - 1]].abs() - fit.coef[order[k]].abs();
     let mut chosen = order[..k].to_vec();
     chosen.sort_unstable();
-    chosen
+    (chosen, margin)
 }

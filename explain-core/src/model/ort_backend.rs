@@ -285,6 +285,10 @@ impl super::Backend for OrtBackend {
         format!("onnxruntime {}", self.runtime.version)
     }
 
+    fn numerics(&self) -> crate::numerics::Platform {
+        crate::numerics::Platform::onnxruntime()
+    }
+
     fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>> {
         let mut worker = self.take()?;
         let result = self.run_on(&mut worker, rows, data);
