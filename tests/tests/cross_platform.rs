@@ -461,3 +461,83 @@ fn the_cli_verifies_across_real_kernel_families_and_portable_runs_are_bit_identi
         );
     }
 }
+
+/// A LIME job on the test MLP keeping `k` features, with `pins`.
+fn lime_job(d: &Path, k: usize, pins: explain_core::pins::Pins) -> explain_core::recipe::Job {
+    use explain_core::estimators::lime::{LimeParams, Selection};
+    explain_core::recipe::Job {
+        model: d.join("mlp.onnx"),
+        output: None,
+        inputs: vec![d.join("mlp_x.npy")],
+        background: vec![d.join("mlp_bg.npy")],
+        method: explain_core::estimators::Method::Lime,
+        seed: 5,
+        target: explain_core::explainer::TargetSpec::Index(0),
+        link: explain_core::engine::Link::Identity,
+        batch_size: 64,
+        lime: Some(LimeParams {
+            samples: 0,
+            kernel_width: 0.25,
+            num_features: Some(k),
+            selection: Selection::Highest,
+        }),
+        recipe: explain_core::recipe::Recipe {
+            features: "tabular".into(),
+            baseline: None,
+            samples: explain_core::budget::Budget::Fixed(300),
+            reduce: None,
+            hold: Vec::new(),
+            image: None,
+            audio: None,
+            crossfade_ms: 0.0,
+            quality: None,
+        },
+        backend: Default::default(),
+        numerics: Default::default(),
+        wrap: None,
+        pins: Arc::new(pins),
+    }
+}
+
+#[test]
+fn pinned_choices_are_taken_as_recorded() {
+    use explain_core::pins::{ExplanationKey, ExplanationPin, Pins};
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for f in ["mlp.onnx", "mlp_x.npy", "mlp_bg.npy"] {
+        std::fs::copy(data(f), d.join(f)).unwrap();
+    }
+    let (free, _) = lime_job(d, 2, Pins::default()).run(None, &Silent).unwrap();
+    let e = &free.explanations[0];
+    let chosen = &e.surrogate.as_ref().unwrap().selected;
+    assert!(e.surrogate.as_ref().unwrap().selection_margin.unwrap() >= 0.0);
+    // Pin another pair of features for the first row: that row keeps them, the others not.
+    let other: Vec<usize> = (0..e.values.len())
+        .filter(|f| !chosen.contains(f))
+        .take(2)
+        .collect();
+    let key = ExplanationKey {
+        model_sha256: free.model.sha256.clone(),
+        input_sha256: e.input_sha256.clone(),
+        seed: 5,
+        method: "lime".into(),
+    };
+    let mut pins = Pins::default();
+    pins.explanations.insert(
+        key,
+        ExplanationPin {
+            selection: Some(other.clone()),
+            ..Default::default()
+        },
+    );
+    let (pinned, _) = lime_job(d, 2, pins).run(None, &Silent).unwrap();
+    assert_eq!(
+        pinned.explanations[0].surrogate.as_ref().unwrap().selected,
+        other
+    );
+    let nonzero: Vec<usize> = (0..pinned.explanations[0].values.len())
+        .filter(|&f| pinned.explanations[0].values[f] != 0.0)
+        .collect();
+    assert_eq!(nonzero, other);
+    assert_eq!(pinned.explanations[1], free.explanations[1]);
+}
