@@ -3,7 +3,7 @@
 //! decisions, SVG and HTML by their text with numbers within what a reader can see, PNG by
 //! its pixels with a one-pixel shift allowed.
 
-use super::compare::{Checker, ROUNDING, SectionCheck};
+use super::compare::{Agreement, Checker, ROUNDING, SectionCheck};
 use serde_json::Value;
 use std::path::Path;
 
@@ -18,13 +18,28 @@ pub struct Flip {
     pub cause: Option<String>,
 }
 
-/// What the decisions in `predictions.csv` were made with.
+/// How artifacts must agree, and what the decisions in `predictions.csv` were made with.
 #[derive(Debug, Clone, Copy)]
-pub struct DecisionRule {
+pub struct Rule {
+    /// [`Agreement::Rounding`] or [`Agreement::Tolerance`] (identical files need no rule).
+    pub agreement: Agreement,
     /// Binary decisions: positive when score ≥ threshold. `None`: the top class.
     pub threshold: Option<f64>,
     /// The model's output scale (rounding is absolute at it).
     pub scale: f64,
+}
+
+impl Rule {
+    /// How far a recorded score `a` and a recomputed `b` may be apart: the agreement's bound,
+    /// plus half a unit of the 9th decimal `predictions.csv` prints.
+    fn score_tolerance(&self, a: f64, b: f64) -> f64 {
+        5e-10
+            + match self.agreement {
+                Agreement::Exact => 0.0,
+                Agreement::Rounding => ROUNDING * (a.abs().max(b.abs()) + self.scale),
+                Agreement::Tolerance(t) => t,
+            }
+    }
 }
 
 /// Compares one artifact; differences go into `check` (named by `rel`), explained rank
@@ -35,7 +50,7 @@ pub fn compare(
     rel: &str,
     recorded: &Path,
     recomputed: &Path,
-    rule: DecisionRule,
+    rule: Rule,
     skip: &[&str],
     check: &mut SectionCheck,
     knife_edges: &mut Vec<String>,
@@ -57,7 +72,7 @@ pub fn compare(
     }
     let ext = rel.rsplit('.').next().unwrap_or("");
     match ext {
-        "json" => json(rel, &a, &b, skip, check, knife_edges),
+        "json" => json(rel, &a, &b, rule.agreement, skip, check, knife_edges),
         "csv" => predictions(rel, &a, &b, rule, check, flips),
         "svg" | "html" => markup(rel, &a, &b, check),
         "png" => png(rel, &a, &b, check),
@@ -69,6 +84,7 @@ fn json(
     rel: &str,
     a: &[u8],
     b: &[u8],
+    agreement: Agreement,
     skip: &[&str],
     check: &mut SectionCheck,
     knife_edges: &mut Vec<String>,
@@ -82,7 +98,7 @@ fn json(
     // differ by design; the predictions are compared by their numbers.
     let mut skip = skip.to_vec();
     skip.extend(["model.numerics", "predictions.sha256"]);
-    let mut checker = Checker::new(super::compare::Agreement::Rounding, &a, &skip);
+    let mut checker = Checker::new(agreement, &a, &skip);
     for s in checker.sections(&a, &b, &[]) {
         check.numbers += s.numbers;
         check.largest_deviation = check.largest_deviation.max(s.largest_deviation);
@@ -106,7 +122,7 @@ fn predictions(
     rel: &str,
     a: &[u8],
     b: &[u8],
-    rule: DecisionRule,
+    rule: Rule,
     check: &mut SectionCheck,
     flips: &mut Vec<Flip>,
 ) {
@@ -143,8 +159,7 @@ fn predictions(
         check.numbers += 1;
         let d = (sa - sb).abs();
         check.largest_deviation = check.largest_deviation.max(d);
-        // Scores are written to 9 decimals: half a unit of the last one is printing.
-        let tol = ROUNDING * (sa.abs().max(sb.abs()) + rule.scale) + 5e-10;
+        let tol = rule.score_tolerance(sa, sb);
         if d > tol {
             check.differ_text(at(&format!("score {} → {}", ra[2], rb[2])));
             continue;
@@ -160,6 +175,7 @@ fn predictions(
             continue;
         };
         let cause = match rule.threshold {
+            _ if rule.agreement != Agreement::Rounding => None,
             Some(t) if (sa - t).abs() <= tol && (sb - t).abs() <= tol => Some(format!(
                 "score {} recorded, {} recomputed: within float32 rounding of the threshold {t}",
                 ra[2], rb[2]
@@ -410,7 +426,8 @@ mod tests {
     fn decisions_that_flip_at_the_threshold_are_named_with_their_cause() {
         let a = b"input,label,score,predicted\na.wav,1,0.500000010,1\nb.wav,0,0.2,0\n";
         let b = b"input,label,score,predicted\na.wav,1,0.499999990,0\nb.wav,0,0.2,0\n";
-        let rule = DecisionRule {
+        let rule = Rule {
+            agreement: Agreement::Rounding,
             threshold: Some(0.5),
             scale: 1.0,
         };

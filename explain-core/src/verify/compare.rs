@@ -150,6 +150,8 @@ pub struct Scales {
     model: f64,
     /// Explanation profiles: the scale of their mean |attributions|.
     profiles: f64,
+    /// The profiles' overall mean |attributions| and each slice's, for ties.
+    profile_vectors: (Vec<f64>, Vec<Vec<f64>>),
 }
 
 impl Scales {
@@ -188,22 +190,30 @@ impl Scales {
                     .collect()
             })
             .collect();
-        let profiles = [&doc["profiles"], &doc["explanations"]["profiles"]]
-            .into_iter()
-            .filter(|p| p.is_object())
-            .map(|p| {
-                let mut s = l1(&p["overall"]);
-                for sl in p["slices"].as_array().into_iter().flatten() {
-                    s = s.max(l1(&sl["mean_abs"]));
-                }
-                s
-            })
-            .fold(0.0, f64::max)
-            .max(model);
+        let vector = |v: &Value| -> Vec<f64> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| num(x).abs())
+                .collect()
+        };
+        let (mut profiles, mut profile_vectors) = (model, (Vec::new(), Vec::new()));
+        for p in [&doc["profiles"], &doc["explanations"]["profiles"]] {
+            if !p.is_object() {
+                continue;
+            }
+            profiles = profiles.max(l1(&p["overall"]));
+            profile_vectors.0 = vector(&p["overall"]);
+            for sl in p["slices"].as_array().into_iter().flatten() {
+                profiles = profiles.max(l1(&sl["mean_abs"]));
+                profile_vectors.1.push(vector(&sl["mean_abs"]));
+            }
+        }
         Scales {
             items,
             model,
             profiles,
+            profile_vectors,
         }
     }
 
@@ -462,19 +472,33 @@ impl Checker {
 
     /// A tie within rounding among the values the rank statistic at `path` ranks, in words.
     fn tie(&self, path: &str) -> Option<String> {
-        let Context::Item(m, i) = context_of(path) else {
-            return None;
+        let (vectors, scale, what): (Vec<&Vec<f64>>, f64, &str) = match context_of(path) {
+            Context::Item(m, i) => {
+                let item = self.scales.items.get(m)?.get(i)?;
+                (vec![&item.abs_values], item.scale, "|attributions|")
+            }
+            Context::Profiles => {
+                // A slice's distance ranks its profile against the overall one.
+                let slice = path
+                    .split_once("slices[")
+                    .and_then(|(_, rest)| rest.split(']').next()?.parse::<usize>().ok());
+                let (overall, slices) = &self.scales.profile_vectors;
+                let mut v = vec![overall];
+                v.extend(slice.and_then(|k| slices.get(k)));
+                (v, self.scales.profiles, "mean |attributions|")
+            }
+            _ => return None,
         };
-        let item = self.scales.items.get(m)?.get(i)?;
-        let values = &item.abs_values;
-        let tol = 2.0 * ROUNDING * item.scale;
-        for i in 0..values.len() {
-            for j in i + 1..values.len() {
-                if (values[i] - values[j]).abs() <= tol {
-                    return Some(format!(
-                        "|attributions| of features {i} and {j} are tied within float32 rounding: {:.6e} and {:.6e}",
-                        values[i], values[j]
-                    ));
+        let tol = 2.0 * ROUNDING * scale;
+        for values in vectors {
+            for i in 0..values.len() {
+                for j in i + 1..values.len() {
+                    if (values[i] - values[j]).abs() <= tol {
+                        return Some(format!(
+                            "{what} of features {i} and {j} are tied within float32 rounding: {:.6e} and {:.6e}",
+                            values[i], values[j]
+                        ));
+                    }
                 }
             }
         }
@@ -674,6 +698,24 @@ mod tests {
         let apart = attributions(0.9, &[0.5, 0.2, 0.1], "identity");
         let (n, edges) = rounding(&apart, &set(&apart, &spearman, json!(0.5)));
         assert_eq!((n, edges.len()), (1, 0));
+    }
+
+    #[test]
+    fn a_profile_distance_step_is_explained_by_a_tie_in_the_profiles() {
+        let doc = |distance: f64, tied: f64| {
+            json!({"profiles": {
+                "overall": [0.3, 0.2, 0.1],
+                "slices": [{"mean_abs": [0.25, tied, 0.15], "spearman_distance": distance}]
+            }})
+        };
+        let (n, edges) = rounding(&doc(0.0, 0.25), &doc(0.5, 0.25));
+        assert_eq!(n, 0);
+        assert!(
+            edges[0].contains("mean |attributions| of features 0 and 1"),
+            "{edges:?}"
+        );
+        let (n, _) = rounding(&doc(0.0, 0.2), &doc(0.5, 0.2));
+        assert_eq!(n, 1);
     }
 
     #[test]
