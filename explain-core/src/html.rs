@@ -16,8 +16,9 @@
 //! * **Escaped.** Every string from the report (titles, slice values, datasheet text) is
 //!   HTML-escaped.
 //! * **Deterministic.** The same JSON and plot files give the same bytes: there is no
-//!   generation timestamp, and the `timing` block, the only part that changes from run to run,
-//!   is a separate last section.
+//!   generation timestamp, and the `timing` block, the only part of `report.json` that changes
+//!   from run to run, is not on the page (nor is `reproducibility.page`, the page's own hash).
+//!   So `report.json` can record the page's hash and `explain verify` re-render and compare it.
 //! * **Readable and printable.** At most ~1100 px wide, system fonts; in print, each numbered
 //!   section starts a page, tables and figures are kept whole where they fit, and verdicts are
 //!   marked by text and colour, not by background.
@@ -64,7 +65,7 @@ pub fn render(report: &Value, dir: &Path) -> Result<String> {
 }
 
 /// The sections, in order: (anchor, heading).
-const SECTIONS: [(&str, &str); 10] = [
+const SECTIONS: [(&str, &str); 9] = [
     ("identification", "Identification"),
     ("intended-use", "Intended use"),
     ("data", "Data inventory"),
@@ -74,7 +75,6 @@ const SECTIONS: [(&str, &str); 10] = [
     ("explanations", "Explanations"),
     ("limitations", "Limitations"),
     ("reproducibility", "Reproducibility"),
-    ("timing", "Timing (varies from run to run)"),
 ];
 
 struct Page<'a> {
@@ -113,7 +113,6 @@ impl Page<'_> {
         self.explanations();
         self.limitations();
         self.reproducibility();
-        self.timing();
         self.out.push_str("</main>\n</body>\n</html>\n");
     }
 
@@ -1421,9 +1420,12 @@ impl Page<'_> {
         ];
         self.out.push_str(&kv_table(&rows));
         self.out.push_str(
-            "<p class=\"note\">Everything in this report except the timing is a function of the \
-             files below and the parameters: re-running the command gives the same numbers. \
-             <code>explain verify DIR/report.json</code> re-runs from this record and compares.</p>\n",
+            "<p class=\"note\">Everything in this report is a function of the files below and \
+             the parameters: re-running the command gives the same numbers, and this page, whose \
+             SHA-256 <code>report.json</code> records. <code>explain verify DIR/report.json</code> \
+             re-runs from this record and compares both. The time each phase took, the one thing \
+             that varies from run to run, is in <code>report.json</code> (<code>timing</code>), \
+             not here.</p>\n",
         );
         for (key, heading, what) in [
             ("inputs", "Input files", "input files"),
@@ -1471,31 +1473,6 @@ impl Page<'_> {
                 .replace('<', "&lt;")
                 .replace('>', "&gt;")
         );
-        self.close_section();
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // 10 Timing
-
-    fn timing(&mut self) {
-        self.open_section(9);
-        let t_ = &self.r["timing"];
-        self.out.push_str(
-            "<p class=\"note\">Wall-clock time per phase on the machine that made the report. \
-             It varies from run to run and is the only part of the report that does.</p>\n",
-        );
-        let mut t = Table::new(&["Phase", "Seconds"]);
-        t.numeric(&[1]);
-        for p in arr(&t_["phases"]) {
-            t.row(vec![text(&p["phase"]), f3(&p["seconds"])]);
-        }
-        if !t_["total_seconds"].is_null() {
-            t.row(vec![
-                "<b>Total</b>".into(),
-                format!("<b>{}</b>", f3(&t_["total_seconds"])),
-            ]);
-        }
-        self.out.push_str(&t.finish_or("No timing recorded."));
         self.close_section();
     }
 
@@ -2267,7 +2244,7 @@ details{margin:.4rem 0 .8rem}
 summary{cursor:pointer;color:#0b5cad}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--soft);border:1px solid var(--line);padding:.75rem;max-height:40rem;overflow:auto}
 .limitations li{margin:.3rem 0}
-#timing{color:var(--muted)}
+
 @media print{
 @page{margin:16mm 14mm}
 body{font-size:10pt;line-height:1.4}

@@ -34,11 +34,29 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// Lower-case hex SHA-256 of a file's contents.
+/// Lower-case hex SHA-256 of a regular file's contents, read in pieces (a large model is not
+/// held in memory). Anything but a regular file (a directory, a device, a FIFO) is refused:
+/// its contents are not a fixed thing to record.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))?;
-    Ok(sha256_hex(&bytes))
+    use std::io::Read;
+    let fail = |e: std::io::Error| Error::Input(format!("cannot read {}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    if !file.metadata().map_err(fail)?.is_file() {
+        return Err(Error::Input(format!(
+            "cannot read {}: not a regular file",
+            path.display()
+        )));
+    }
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(fail)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
 }
 
 /// SHA-256 of a float tensor's values (little-endian IEEE-754 bytes, element order): the

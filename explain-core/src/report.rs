@@ -32,6 +32,9 @@ use std::time::Instant;
 /// Schema tag of `report.json`.
 pub const SCHEMA: &str = "explain.report/1";
 
+/// The page a reviewer reads, beside `report.json`.
+pub const PAGE: &str = "report.html";
+
 /// An explanation counts as converged when its largest standard error is at most this share
 /// of its scale: the larger of its largest |attribution| and |prediction − base value|.
 pub const CONVERGED_SD_RATIO: f64 = 0.1;
@@ -175,6 +178,9 @@ pub struct Reproducibility {
     /// Every file written into the report directory besides report.json and report.html.
     pub artifacts: Vec<FileRef>,
     pub plots: Plots,
+    /// `report.html`, the page a reviewer reads: rendered from everything above (this field
+    /// aside), so its hash is recorded here and `explain verify` checks it.
+    pub page: Option<FileRef>,
 }
 
 /// Where the charts are.
@@ -780,23 +786,28 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn ProgressSink)
             inputs: Vec::new(),
             artifacts: Vec::new(),
             plots,
+            page: None,
         },
         timing: Timing::default(),
     };
     report.summary = summarise(&report, &sdoc);
     report.limitations = limitations(&report, &sdoc);
-    report.reproducibility.inputs = input_files(l, &request, &manifest, &paths)?;
+    report.reproducibility.inputs = input_files(l, &manifest)?;
     report.reproducibility.artifacts = artifacts(dir)?;
     clock.phase("report", || Ok(()))?;
     report.timing = Timing {
         total_seconds: round_ms(clock.start.elapsed().as_secs_f64()),
         phases: std::mem::take(&mut clock.phases),
     };
+    // The page first (it shows everything but its own hash), then the record with its hash.
+    let page = crate::html::render(&serde_json::to_value(&report).expect("serialisable"), dir)?;
+    report.reproducibility.page = Some(FileRef {
+        path: PAGE.into(),
+        sha256: sha256_hex(page.as_bytes()),
+        rows: None,
+    });
+    output::write_atomic(&dir.join(PAGE), page.as_bytes())?;
     output::write_json(&dir.join("report.json"), &report)?;
-    output::write_atomic(
-        &dir.join("report.html"),
-        crate::html::render(&serde_json::to_value(&report).expect("serialisable"), dir)?.as_bytes(),
-    )?;
     Ok(report)
 }
 
@@ -1305,33 +1316,54 @@ fn limitations(r: &Report, doc: &slices::Document) -> Vec<String> {
     out
 }
 
-fn input_files(
-    l: &Loaded,
-    request: &Request,
-    manifest: &Manifest,
-    paths: &Paths,
-) -> Result<Vec<FileRef>> {
+/// Every file the config makes the report read, as `reproducibility.inputs` names them
+/// (relative to the config's directory where they lie under it): the model, the validation
+/// manifest and every item in it, the listed items, background files, files held as model
+/// inputs, the datasheet and the inventory's other manifests. `explain verify` accepts
+/// recorded inputs from this list only.
+pub fn named_inputs(l: &Loaded, manifest: &Manifest) -> Result<Vec<(String, PathBuf)>> {
     let c = &l.config;
     let mut files: Vec<PathBuf> = vec![l.resolve(&c.model.path), manifest.path.clone()];
-    files.extend(request.inputs.iter().cloned());
-    files.extend(request.background.iter().cloned());
+    files.extend(c.explanations.items.iter().map(|i| l.resolve(i)));
+    files.extend(c.explanations.background.iter().map(|b| l.resolve(b)));
+    for h in &c.model.hold {
+        if let Some((_, file)) = h.split_once('=')
+            && file != "zeros"
+        {
+            files.push(l.resolve(file));
+        }
+    }
     if let Some(d) = &c.data.datasheet {
         files.push(l.resolve(d));
     }
+    for arg in &c.data.manifests {
+        let (_, rel) =
+            inventory::parse_source_arg(arg).map_err(|e| l.error("data", "manifests", e))?;
+        files.push(l.resolve(&rel.to_string_lossy()));
+    }
     files.extend(manifest.input_paths());
+    let paths = Paths::new(l);
     let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for f in files {
-        let shown = paths.rel(&f.display().to_string());
-        if seen.insert(shown.clone()) {
-            out.push(FileRef {
+    Ok(files
+        .into_iter()
+        .filter_map(|f| {
+            let shown = paths.rel(&f.display().to_string());
+            seen.insert(shown.clone()).then_some((shown, f))
+        })
+        .collect())
+}
+
+fn input_files(l: &Loaded, manifest: &Manifest) -> Result<Vec<FileRef>> {
+    named_inputs(l, manifest)?
+        .into_iter()
+        .map(|(shown, f)| {
+            Ok(FileRef {
                 path: shown,
                 sha256: sha256_file(&f)?,
                 rows: None,
-            });
-        }
-    }
-    Ok(out)
+            })
+        })
+        .collect()
 }
 
 /// Every file under the report directory except report.json and report.html, sorted.

@@ -249,23 +249,38 @@ fn verify_re_runs_an_attribution_file_with_either_backend() {
     // Recorded with ort, re-run with ort (from ORT_DYLIB_PATH): identical.
     let same = cli(&["verify", &file("ort.json"), "--quiet"]);
     assert_exit(&same, 0, &[]);
-    // Across backends, with a tolerance; the backend fields are not compared.
+    // Across backends: within float32 rounding by default, within a tolerance when given; the
+    // backend fields are not compared.
     for (recorded, other) in [("tract.json", "ort"), ("ort.json", "tract")] {
-        let run = cli(&[
-            "verify",
-            &file(recorded),
-            "--backend",
-            other,
-            "--tolerance",
-            "1e-5",
-            "--quiet",
-        ]);
-        assert_exit(&run, 0, &[]);
-        let text = String::from_utf8_lossy(&run.stdout);
-        assert!(text.contains("verified"), "{text}");
+        for extra in [&[][..], &["--tolerance", "1e-5"]] {
+            let recorded_file = file(recorded);
+            let mut args = vec![
+                "verify",
+                recorded_file.as_str(),
+                "--backend",
+                other,
+                "--quiet",
+            ];
+            args.extend(extra);
+            let run = cli(&args);
+            assert_exit(&run, 0, &[]);
+            let text = String::from_utf8_lossy(&run.stdout);
+            assert!(text.contains("verified"), "{text}");
+            if extra.is_empty() {
+                assert!(text.contains("within float32 rounding"), "{text}");
+            }
+        }
     }
-    // Without the tolerance the last bits differ somewhere.
-    let strict = cli(&["verify", &file("tract.json"), "--backend", "ort", "--quiet"]);
+    // Asked for identical numbers, the last bits differ somewhere.
+    let strict = cli(&[
+        "verify",
+        &file("tract.json"),
+        "--backend",
+        "ort",
+        "--tolerance",
+        "0",
+        "--quiet",
+    ]);
     assert_exit(&strict, 1, &["does not verify"]);
     let text = String::from_utf8_lossy(&strict.stdout);
     assert!(!text.contains("backend"), "{text}");

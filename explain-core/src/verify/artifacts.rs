@@ -74,7 +74,7 @@ pub fn compare(
     match ext {
         "json" => json(rel, &a, &b, rule.agreement, skip, check, knife_edges),
         "csv" => predictions(rel, &a, &b, rule, check, flips),
-        "svg" | "html" => markup(rel, &a, &b, check),
+        "svg" | "html" => markup(rel, &a, &b, rule.scale, check),
         "png" => png(rel, &a, &b, check),
         _ => check.differ_text(format!("{rel}: differs")),
     }
@@ -281,7 +281,10 @@ fn without_images(s: &str) -> (String, Vec<Option<Vec<u8>>>) {
     (text, images)
 }
 
-fn markup(rel: &str, a: &[u8], b: &[u8], check: &mut SectionCheck) {
+/// Compares two SVG or HTML files by their text, numbers within what a reader can see and
+/// inlined images by their pixels. Numbers in the text may also differ by float32 rounding at
+/// `scale`, the model's output scale (a rounding-dominated value printed to four digits).
+pub fn markup(rel: &str, a: &[u8], b: &[u8], scale: f64, check: &mut SectionCheck) {
     let (Ok(a), Ok(b)) = (std::str::from_utf8(a), std::str::from_utf8(b)) else {
         check.differ_text(format!("{rel}: not text"));
         return;
@@ -327,7 +330,9 @@ fn markup(rel: &str, a: &[u8], b: &[u8], check: &mut SectionCheck) {
                 1.0
             }
         } else {
-            last_digit(xa).max(last_digit(xb))
+            last_digit(xa)
+                .max(last_digit(xb))
+                .max(ROUNDING * (va.abs().max(vb.abs()) + scale))
         };
         if d > seen * (1.0 + 1e-9) {
             check.differ_text(format!("{rel}: number {xa} → {xb}"));
@@ -405,7 +410,7 @@ mod tests {
         let mut c = SectionCheck::new("artifacts");
         let a = br#"<rect x="88" opacity="0.02555033007544659"/><text>0.160</text>"#;
         let b = br#"<rect x="89" opacity="0.02553391330126586"/><text>0.161</text>"#;
-        markup("p.svg", a, b, &mut c);
+        markup("p.svg", a, b, 1e-3, &mut c);
         assert_eq!(c.differences, 0, "{:?}", c.first);
         for other in [
             &br#"<rect x="91" opacity="0.02555033007544659"/><text>0.160</text>"#[..],
@@ -414,7 +419,7 @@ mod tests {
             br#"<rect x="88" opacity="0.02555033007544659"/><text>0.160 FLAG</text>"#,
         ] {
             let mut c = SectionCheck::new("artifacts");
-            markup("p.svg", a, other, &mut c);
+            markup("p.svg", a, other, 1e-3, &mut c);
             assert_eq!(c.differences, 1, "{}", String::from_utf8_lossy(other));
         }
         assert_eq!(last_digit("0.160"), 0.001);

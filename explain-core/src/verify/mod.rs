@@ -33,7 +33,7 @@ use crate::model::{BackendChoice, BackendWrap};
 use crate::numerics::Platform;
 use crate::output;
 use crate::pins::Pins;
-use crate::provenance::{sha256_file, sha256_hex};
+use crate::provenance::sha256_file;
 use crate::recipe::Job;
 use crate::report::{self, Options as ReportOptions};
 use crate::{Error, Result};
@@ -289,24 +289,68 @@ pub fn verify_report(
             report_path.display()
         )));
     }
+    // Only the files the (hash-checked) config names are read: a recorded path that is not
+    // one of them is tampering, and is not followed.
+    let manifest_path = loaded.resolve(&loaded.config.validation.manifest);
+    let manifest = match crate::manifest::Manifest::read(&manifest_path) {
+        Ok(m) => m,
+        Err(e) => {
+            changed.push(format!("{} (the manifest: {e})", manifest_path.display()));
+            let agreement = agreement_for(options.tolerance, true);
+            return Ok(Verification::unchecked(report_path, agreement, changed));
+        }
+    };
+    let named: std::collections::BTreeMap<String, PathBuf> =
+        report::named_inputs(&loaded, &manifest)?
+            .into_iter()
+            .collect();
     for f in &inputs {
         let rel = field(&f["path"], "an input path")?;
         let want = field(&f["sha256"], "an input hash")?;
-        let path = loaded.resolve(&rel);
-        match sha256_file(&path) {
+        let Some(path) = named.get(&rel) else {
+            changed.push(format!(
+                "{rel} (recorded as an input, but not a file the config names)"
+            ));
+            continue;
+        };
+        match sha256_file(path) {
             Ok(h) if h == want => {}
             Ok(_) => changed.push(format!("{rel} (input)")),
             Err(_) => changed.push(format!("{rel} (input, missing)")),
         }
     }
-    // Artifacts beside the report.
+    let recorded_names: std::collections::BTreeSet<&str> =
+        inputs.iter().filter_map(|f| f["path"].as_str()).collect();
+    for rel in named.keys() {
+        if !recorded_names.contains(rel.as_str()) {
+            changed.push(format!("{rel} (an input the config names, not recorded)"));
+        }
+    }
+    // Artifacts beside the report, and the page a reviewer reads.
     let dir = report_path.parent().unwrap_or(Path::new("."));
-    let recorded_artifacts = repro["artifacts"].as_array().cloned().unwrap_or_default();
+    let mut recorded_artifacts = repro["artifacts"].as_array().cloned().unwrap_or_default();
+    if repro["page"].is_object() {
+        if repro["page"]["path"] != report::PAGE {
+            changed.push(format!(
+                "reproducibility.page names {} (the page is {})",
+                repro["page"]["path"],
+                report::PAGE
+            ));
+        }
+        recorded_artifacts.push(repro["page"].clone());
+    }
     for f in &recorded_artifacts {
         let rel = field(&f["path"], "an artifact path")?;
         let want = field(&f["sha256"], "an artifact hash")?;
-        match std::fs::read(dir.join(&rel)) {
-            Ok(bytes) if sha256_hex(&bytes) == want => {}
+        let Some(path) = inside(dir, &rel) else {
+            changed.push(format!(
+                "{rel} (recorded as an artifact, but not a path inside {})",
+                dir.display()
+            ));
+            continue;
+        };
+        match sha256_file(&path) {
+            Ok(h) if h == want => {}
             Ok(_) => changed.push(format!("{rel} (artifact in {})", dir.display())),
             Err(_) => changed.push(format!("{rel} (artifact, missing from {})", dir.display())),
         }
@@ -382,9 +426,11 @@ fn compare_report(
         options,
         &["reproducibility.artifacts"],
     );
+    // The page's hash is checked by re-rendering it (below).
     skip.extend([
         "reproducibility.command".into(),
         "reproducibility.config.path".into(),
+        "reproducibility.page".into(),
     ]);
     let skip: Vec<&str> = skip.iter().map(String::as_str).collect();
     let mut checker = Checker::new(agreement, recorded, &skip);
@@ -416,6 +462,7 @@ fn compare_report(
         if recorded_paths != paths(recomputed) {
             check.differ_text("reproducibility.artifacts: the re-run wrote other files".into());
         }
+
         let artifact_skip: &[&str] = if options.backend.is_some() {
             &["model.backend", "model.backend_version"]
         } else {
@@ -461,6 +508,9 @@ fn compare_report(
             }
         }
         sections.push(check);
+    }
+    if recorded["reproducibility"]["page"].is_object() {
+        sections.push(compare_page(dir, recorded, recomputed, out, agreement));
     }
     let v = Verification {
         report: report_path.display().to_string(),
@@ -644,6 +694,91 @@ fn read_json(path: &Path) -> Result<Value> {
         .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))?;
     serde_json::from_slice(&text)
         .map_err(|e| Error::Input(format!("{} is not JSON: {e}", path.display())))
+}
+
+/// The page a reviewer reads, re-rendered from the re-run (with the recorded command, config
+/// path and backend, which it shows and which say where and how the run was made, not what it
+/// found) and compared with the recorded `report.html`: identical on the same numeric platform,
+/// by what it shows otherwise.
+fn compare_page(
+    dir: &Path,
+    recorded: &Value,
+    recomputed: &Value,
+    out: &Path,
+    agreement: Agreement,
+) -> SectionCheck {
+    let mut check = SectionCheck::new("page");
+    let mut doc = recomputed.clone();
+    // The artifacts' hashes too: on another platform they differ with the numbers, which are
+    // compared through the files themselves.
+    for (section, key) in [
+        ("reproducibility", "command"),
+        ("reproducibility", "artifacts"),
+        ("identification", "backend"),
+        ("identification", "backend_version"),
+    ] {
+        doc[section][key] = recorded[section][key].clone();
+    }
+    doc["reproducibility"]["config"]["path"] =
+        recorded["reproducibility"]["config"]["path"].clone();
+    if let Some(r) = doc["reproducibility"].as_object_mut() {
+        r.remove("page");
+    }
+    let page = match crate::html::render(&doc, out) {
+        Ok(p) => p,
+        Err(e) => {
+            check.differ_text(format!("{}: cannot re-render it: {e}", report::PAGE));
+            return check;
+        }
+    };
+    let recorded_page = std::fs::read(dir.join(report::PAGE)).unwrap_or_default();
+    check.numbers += 1;
+    match agreement {
+        Agreement::Exact => {
+            if recorded_page != page.as_bytes() {
+                check.differ_text(format!(
+                    "{}: differs from the page re-rendered from the re-run",
+                    report::PAGE
+                ));
+            }
+        }
+        _ => {
+            let scale = compare::Scales::of(recorded).model().max(1.0);
+            artifacts::markup(
+                report::PAGE,
+                &recorded_page,
+                page.as_bytes(),
+                scale,
+                &mut check,
+            )
+        }
+    }
+    check
+}
+
+/// `dir/rel` when `rel` is a relative path that stays inside `dir` (no `..`, no root, no
+/// symbolic link on the way).
+fn inside(dir: &Path, rel: &str) -> Option<PathBuf> {
+    use std::path::Component;
+    let rel = Path::new(rel);
+    if rel.as_os_str().is_empty()
+        || !rel
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return None;
+    }
+    let mut path = dir.to_path_buf();
+    for c in rel.components() {
+        path.push(c);
+        if path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return None;
+        }
+    }
+    Some(path)
 }
 
 /// A fresh directory for the re-run, removed afterwards.
