@@ -30,6 +30,10 @@ use std::path::PathBuf;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The most memory a run may plan to use, e.g. 8G or 512M [default: half the machine's].
+    /// Inputs and budgets that imply more are refused before anything is allocated.
+    #[arg(long, global = true, value_name = "SIZE")]
+    max_memory: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -399,6 +403,7 @@ struct SlicesArgs {
 
 /// Runs the CLI on the process arguments and exits with its status.
 pub fn main() {
+    output::remove_scratch_on_interrupt();
     let cli = Cli::parse();
     let code = match run(cli) {
         Ok(()) => 0,
@@ -411,6 +416,9 @@ pub fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if let Some(m) = &cli.max_memory {
+        explain_core::limits::set_max_memory(explain_core::limits::parse_size(m)?);
+    }
     match cli.command {
         Command::Inspect { model, json } => {
             let info = inspect(&model)?;
@@ -455,7 +463,7 @@ fn run(cli: Cli) -> Result<()> {
                 &explain_core::verify::Options {
                     config: config.as_deref(),
                     tolerance,
-                    threads,
+                    threads: threads_capped(threads),
                     keep: rerun_out.as_deref(),
                     backend,
                     wrap: None,
@@ -544,7 +552,7 @@ fn run(cli: Cli) -> Result<()> {
                 &loaded,
                 &explain_core::report::Options {
                     out: &out,
-                    threads,
+                    threads: threads_capped(threads),
                     backend: None,
                     wrap: None,
                     pins: Default::default(),
@@ -633,8 +641,6 @@ fn slices(a: SlicesArgs) -> Result<()> {
             .map(|d| d.join("predictions.csv"))
             .unwrap_or_else(|| "predictions.csv".into())
     });
-    output::check_writable(&a.out)?;
-    output::check_writable(&predictions_path)?;
     let recipe = recipe(&a.m, &a.x, Budget::Default)?;
     let request = recipe.request(Vec::new(), a.x.background.clone(), a.x.seed)?;
     let config = slices::Config {
@@ -693,18 +699,38 @@ fn slices(a: SlicesArgs) -> Result<()> {
         pinned: Default::default(),
     };
     let manifest = Manifest::read(&a.manifest)?;
+    let mut inputs = vec![a.m.model.clone(), a.manifest.clone()];
+    inputs.extend(a.x.background.iter().cloned());
+    inputs.extend(
+        recipe
+            .hold
+            .iter()
+            .filter_map(|h| h.file.as_ref().map(|f| PathBuf::from(&f.path))),
+    );
+    inputs.extend(manifest.input_paths());
+    output::check_output(&a.out, &inputs)?;
+    output::check_output(&predictions_path, &inputs)?;
+    if output::same_file(&a.out, &predictions_path) {
+        return Err(Error::Input(format!(
+            "--out and --predictions both name {}",
+            a.out.display()
+        )));
+    }
     let options = ModelOptions {
         numerics: numerics(&a.m),
         ..recipe.model_options(a.m.output.clone(), backend(&a.m)?)?
     };
     let model = Model::load(&a.m.model, &options)?;
     let bar = Bar::new(a.m.quiet, "predicting", "");
-    let (doc, predictions) = explainer::with_threads(a.m.threads, || {
+    let (doc, predictions) = explainer::with_threads(threads_capped(a.m.threads), || {
         slices::validate(&model, &manifest, &validation, &bar)
     })??;
     bar.finish();
-    output::write_atomic(&predictions_path, predictions.to_csv().as_bytes())?;
-    output::write_json(&a.out, &doc)?;
+    // Both written before either is put in place.
+    let csv = output::Staged::new(&predictions_path, predictions.to_csv().as_bytes())?;
+    let json = output::Staged::new(&a.out, &output::json_bytes(&a.out, &doc)?)?;
+    csv.commit()?;
+    json.commit()?;
     if !a.m.quiet {
         emit(&doc.summary());
         emit(&format!(
@@ -723,6 +749,17 @@ fn slices(a: SlicesArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// `--threads`, capped at a few per core (with a note on stderr when lowered).
+fn threads_capped(threads: Option<usize>) -> Option<usize> {
+    threads.map(|t| {
+        let (t, note) = explain_core::limits::threads(t);
+        if let Some(note) = note {
+            eprintln!("note: {note}");
+        }
+        t
+    })
 }
 
 /// Writes text to stdout; a closed pipe (`explain ... | head`) is not an error.
@@ -825,7 +862,6 @@ fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Budget) -> Result<Recipe> {
 }
 
 fn attribute(c: Common, method: Method, samples: Budget, lime: Option<LimeParams>) -> Result<()> {
-    output::check_writable(&c.out)?;
     let mut recipe = recipe(&c.m, &c.x, samples)?;
     if c.quality {
         recipe.quality = Some(QualityConfig {
@@ -850,13 +886,13 @@ fn attribute(c: Common, method: Method, samples: Budget, lime: Option<LimeParams
         wrap: None,
         pins: Default::default(),
     };
+    let inputs = job.files();
+    output::check_output(&c.out, &inputs)?;
     let bar = Bar::new(c.m.quiet, "explaining", " coalitions");
-    let (doc, views) = job.run(c.m.threads, &bar)?;
+    let (doc, views) = job.run(threads_capped(c.m.threads), &bar)?;
     bar.finish();
-    output::write_json(&c.out, &doc)?;
-    if let Some(dir) = &c.plot {
-        figures::write_explanation_plots(dir, &doc, &views)?;
-    }
+    let plots = c.plot.as_deref().map(|d| (d, views.as_slice()));
+    figures::write_attributions(&c.out, &doc, plots, &inputs)?;
     if !c.m.quiet {
         emit(&summarise(&doc, &c.out));
     }
@@ -978,6 +1014,9 @@ impl ProgressSink for Bar {
     }
     fn stage(&self, name: &str) {
         self.0.set_message(name.to_string());
+    }
+    fn note(&self, text: &str) {
+        self.0.suspend(|| eprintln!("note: {text}"));
     }
     fn as_progress(&self) -> &dyn Progress {
         self

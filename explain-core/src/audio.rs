@@ -45,6 +45,24 @@ pub fn read_wav(path: &Path, pre: &AudioPreprocess) -> Result<Clip> {
         )),
     })?;
     let spec = reader.spec();
+    // The header's sample count must fit the file (the samples are collected into memory,
+    // sized by it) and the memory bound.
+    let claimed = reader.len() as u64 * u64::from(spec.bits_per_sample).div_ceil(8);
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if claimed > size {
+        bad_input!(
+            "audio file {} claims {} samples ({}) in a file of {}",
+            path.display(),
+            reader.len(),
+            crate::limits::human(claimed as f64),
+            crate::limits::human(size as f64)
+        );
+    }
+    crate::limits::check_memory(
+        (reader.len() as u64).checked_mul(8),
+        &format!("audio file {}", path.display()),
+        "give a shorter clip",
+    )?;
     let channels = spec.channels as usize;
     // A mono file is the same signal on every channel: it is read as is.
     let channel = if channels == 1 {

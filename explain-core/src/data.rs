@@ -81,9 +81,49 @@ pub fn read_rows(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
     Ok(rows)
 }
 
+/// Opens a `.npy` file after checking that its header's shape fits the data the file holds
+/// and the memory bound (a header may claim any shape; nothing is allocated for it).
+pub fn open_npy(path: &Path, what: &str) -> Result<std::fs::File> {
+    use std::io::{Seek, SeekFrom};
+    let fail = |e: std::io::Error| {
+        Error::Input(format!("cannot read {what} file {}: {e}", path.display()))
+    };
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    let size = file.metadata().map_err(fail)?.len();
+    let header = ndarray_npy::npy::header::Header::from_reader(&mut file).map_err(|e| {
+        Error::Input(format!(
+            "{what} file {} is not a .npy array: {e}",
+            path.display()
+        ))
+    })?;
+    let data = size.saturating_sub(file.stream_position().map_err(fail)?);
+    let values =
+        crate::limits::product(&header.shape.iter().map(|&d| d as u64).collect::<Vec<_>>());
+    let shown = shape_string(&header.shape);
+    match values.and_then(|v| v.checked_mul(4)) {
+        Some(bytes) if bytes <= data => {}
+        Some(bytes) => bad_input!(
+            "{what} file {} claims shape {shown} ({} of float32 data) but holds {} of data",
+            path.display(),
+            crate::limits::human(bytes as f64),
+            crate::limits::human(data as f64)
+        ),
+        None => bad_input!(
+            "{what} file {} claims shape {shown}, more values than can be counted",
+            path.display()
+        ),
+    }
+    crate::limits::check_memory(
+        values.and_then(|v| v.checked_mul(4)),
+        &format!("{what} file {} ({shown})", path.display()),
+        "give a smaller array",
+    )?;
+    file.seek(SeekFrom::Start(0)).map_err(fail)?;
+    Ok(file)
+}
+
 fn read_npy(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::Input(format!("cannot read {what} file {}: {e}", path.display())))?;
+    let file = open_npy(path, what)?;
     let array: ndarray::ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| {
         let hint = match &e {
             ndarray_npy::ReadNpyError::WrongDescriptor(_) => {
@@ -124,6 +164,13 @@ fn read_npy(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
 
 fn read_csv(path: &Path, row_shape: &[usize], what: &str) -> Result<Rows> {
     let row_len: usize = row_shape.iter().product();
+    // The text, and about as much again for the values parsed from it.
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    crate::limits::check_memory(
+        size.checked_mul(2),
+        &format!("{what} file {}", path.display()),
+        "split the file",
+    )?;
     let text = std::fs::read(path)
         .map_err(|e| Error::Input(format!("cannot read {what} file {}: {e}", path.display())))?;
     // The csv crate skips blank lines without counting them, and a record's offset points

@@ -264,6 +264,57 @@ pub fn planned_coalitions(method: Method, m: usize, samples: usize) -> u64 {
     }) as u64
 }
 
+/// Bytes one explanation of `m` features with `samples` coalitions (the budget as resolved)
+/// holds at its peak, beyond the model: the coalitions and their values, and what the
+/// estimator builds from them. `None` when it cannot be counted.
+pub fn implied_memory(method: Method, m: usize, samples: usize) -> Option<u64> {
+    let n = planned_coalitions(method, m, samples);
+    let m = m as u64;
+    match method {
+        // Values of every coalition, twice over.
+        Method::Exact => n.checked_mul(16),
+        // Coalitions (a byte per feature), the index that finds repeats, weights and values.
+        Method::Kernel | Method::Leverage => n.checked_mul(m.checked_mul(2)?.checked_add(128)?),
+        // The permutations and per-permutation estimates, and every coalition's value.
+        Method::Permutation => {
+            let p = estimators::permutation::permutations_for(m as usize, samples) as u64;
+            p.checked_mul(m)?
+                .checked_mul(16)?
+                .checked_add(n.checked_mul(8)?)
+        }
+        // The design matrix in f64 and the values and weights.
+        Method::Lime => n.checked_mul(m.checked_mul(8)?.checked_add(32)?),
+    }
+}
+
+/// Refuses a run whose budget implies more memory than [`crate::limits::max_memory`], saying
+/// how far to lower it.
+fn check_budget(method: Method, m: usize, samples: usize, flag: &str) -> Result<()> {
+    let bytes = implied_memory(method, m, samples);
+    let limit = crate::limits::max_memory();
+    if bytes.is_some_and(|b| b <= limit) {
+        return Ok(());
+    }
+    // The largest budget within the limit, by halving.
+    let mut fits = samples;
+    while fits > 1 && implied_memory(method, m, fits).is_none_or(|b| b > limit) {
+        fits /= 2;
+    }
+    let lower = if method == Method::Exact {
+        format!("use fewer features than {m} (exact enumerates 2^{m} coalitions)")
+    } else {
+        format!("lower {flag} to at most about {fits}, or give --max-memory more")
+    };
+    crate::limits::check_memory(
+        bytes,
+        &format!(
+            "{} with {samples} coalitions on {m} features",
+            method.name()
+        ),
+        &lower,
+    )
+}
+
 /// Files and settings recorded beside the explanations.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -315,6 +366,28 @@ pub fn explain(
     };
     let samples_for =
         |inst: &Instance| resolved_samples(settings.method, inst.features.len(), settings.samples);
+    for inst in instances {
+        let m = inst.features.len();
+        // With --samples auto, the largest budget it may reach.
+        let largest = match auto {
+            Some(a) => auto_max(settings.method, m, a.max_samples).max(samples_for(inst)),
+            None => samples_for(inst),
+        };
+        let flag = if auto.is_some() {
+            "--max-samples"
+        } else {
+            "--samples"
+        };
+        check_budget(settings.method, m, largest, flag)?;
+    }
+    // The masked rows of one batch, and the model's outputs for them.
+    crate::limits::check_memory(
+        (settings.batch_size as u64)
+            .checked_mul(model.row_len() as u64)
+            .and_then(|v| v.checked_mul(8)),
+        &format!("a batch of {} model rows", settings.batch_size),
+        "lower --batch-size",
+    )?;
     let planned = instances
         .iter()
         .map(|inst| planned_coalitions(settings.method, inst.features.len(), samples_for(inst)))
@@ -479,6 +552,8 @@ pub trait ProgressSink: Sync {
     fn begin(&self, total: u64);
     /// Names the stage that follows (shown beside the bar).
     fn stage(&self, _name: &str) {}
+    /// Something the user should know that is not an error (e.g. a leftover removed).
+    fn note(&self, _text: &str) {}
     fn as_progress(&self) -> &dyn Progress;
 }
 
@@ -503,7 +578,7 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
         if t == 0 {
             bad_input!("--threads must be at least 1");
         }
-        builder = builder.num_threads(t);
+        builder = builder.num_threads(crate::limits::threads(t).0);
     }
     let pool = builder
         .build()

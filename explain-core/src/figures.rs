@@ -6,7 +6,7 @@
 
 use crate::explainer::Attributions;
 use crate::inputs::View;
-use crate::{Error, Result, charts, plot};
+use crate::{Error, Result, charts, output, plot};
 use std::path::Path;
 
 /// Features shown in a bar chart.
@@ -94,6 +94,66 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
         }
     }
     Ok(())
+}
+
+/// Writes an attribution file and, when `plots` names a directory, its plots, so that a
+/// failure leaves neither behind: the file is staged, the plots are drawn into a temporary
+/// directory beside the plot directory and moved into it, then the file is put in place.
+/// `inputs` are the run's input files, which no output may replace.
+pub fn write_attributions(
+    out: &Path,
+    doc: &Attributions,
+    plots: Option<(&Path, &[View])>,
+    inputs: &[std::path::PathBuf],
+) -> Result<()> {
+    output::check_output(out, inputs)?;
+    let staged = output::Staged::new(out, &output::json_bytes(out, doc)?)?;
+    if let Some((dir, views)) = plots {
+        if dir
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Err(Error::Input(format!(
+                "refusing to write plots into {}: it is a symbolic link; name the directory itself",
+                dir.display()
+            )));
+        }
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plots".into());
+        let parent = output::parent_dir(dir);
+        output::remove_stale(parent, &format!(".{name}.tmp-"), "");
+        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        output::Scratch::register(&tmp);
+        let drawn = write_explanation_plots(&tmp, doc, views).and_then(|_| {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Input(format!(
+                    "cannot create plot directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            let mut names: Vec<_> = std::fs::read_dir(&tmp)
+                .map_err(|e| Error::Input(format!("cannot list {}: {e}", tmp.display())))?
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            names.sort();
+            for n in &names {
+                output::check_output(&dir.join(n), inputs)?;
+            }
+            for n in names {
+                std::fs::rename(tmp.join(&n), dir.join(&n)).map_err(|e| {
+                    Error::Input(format!("cannot write {}: {e}", dir.join(&n).display()))
+                })?;
+            }
+            Ok(())
+        });
+        let _ = std::fs::remove_dir_all(&tmp);
+        output::Scratch::unregister(&tmp);
+        drawn?;
+    }
+    staged.commit()
 }
 
 /// A file-name-safe version of an input name (`dir/a b.wav@0.036s` → `a_b.wav_0.036s`).

@@ -313,10 +313,21 @@ pub struct LoadedImage {
 pub fn load(path: &Path, pre: &Preprocess, geo: &Geometry) -> Result<LoadedImage> {
     pre.validate(geo)?;
     let shown = path.display().to_string();
-    let decoded = ImageReader::open(path)
+    // The model-sized image, its RGB copy and the tensor: 9 bytes a pixel.
+    crate::limits::check_memory(
+        crate::limits::product(&[geo.width as u64, geo.height as u64, 9]),
+        &format!("the model's image size {}x{}", geo.width, geo.height),
+        "give --image-size a smaller size, or use a model with smaller inputs",
+    )?;
+    let mut reader = ImageReader::open(path)
         .map_err(|e| Error::Input(format!("image file {shown} cannot be decoded: {e}")))?
         .with_guessed_format()
-        .map_err(|e| Error::Input(format!("image file {shown} cannot be decoded: {e}")))?
+        .map_err(|e| Error::Input(format!("image file {shown} cannot be decoded: {e}")))?;
+    // The decoder checks the dimensions in the file's header against this before allocating.
+    let mut limits = ::image::Limits::default();
+    limits.max_alloc = Some(crate::limits::max_memory());
+    reader.limits(limits);
+    let decoded = reader
         .decode()
         .map_err(|e| Error::Input(format!("image file {shown} cannot be decoded: {e}")))?;
     let mut img: RgbImage = decoded.to_rgb8();

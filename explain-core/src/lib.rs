@@ -81,6 +81,7 @@ pub mod html;
 pub mod image;
 pub mod inputs;
 pub mod inventory;
+pub mod limits;
 pub mod linalg;
 pub mod manifest;
 pub mod masker;

@@ -348,12 +348,7 @@ impl Held {
             return Ok((name.to_string(), Held::Zeros));
         }
         let path = Path::new(value);
-        let file = std::fs::File::open(path).map_err(|e| {
-            Error::Input(format!(
-                "--hold {name}: cannot read {}: {e}",
-                path.display()
-            ))
-        })?;
+        let file = crate::data::open_npy(path, &format!("--hold {name}:"))?;
         let array = ndarray_npy::ReadNpyExt::read_npy(file).map_err(|e| {
             Error::Input(format!(
                 "--hold {name}: {} is not a float32 .npy array: {e}",
@@ -458,6 +453,17 @@ impl Model {
             );
         }
         let (batch, row_shape) = geometry(&input, path, &options.axis_sizes)?;
+        crate::limits::check_memory(
+            crate::limits::product(&row_shape.iter().map(|&d| d as u64).collect::<Vec<_>>())
+                .and_then(|n| n.checked_mul(4)),
+            &format!(
+                "one row of input '{}' of model {} ({})",
+                input.name,
+                path.display(),
+                shape_string(&row_shape)
+            ),
+            "use a model with smaller inputs (or bind its open axes smaller with --image-size)",
+        )?;
         for (name, _) in &options.held {
             if !info.inputs.iter().any(|i| &i.name == name) || name == &input.name {
                 bad_input!(

@@ -273,6 +273,14 @@ pub fn quality(
     if m == 0 {
         bad_input!("{}: there are no features to assess", instance.name);
     }
+    if config.seeds > crate::limits::MAX_QUALITY_SEEDS {
+        bad_input!(
+            "--quality-seeds {} would re-run the explanation {} times; at most {} are allowed",
+            config.seeds,
+            config.seeds,
+            crate::limits::MAX_QUALITY_SEEDS
+        );
+    }
     if let Some(v) = explanation.values.iter().find(|v| !v.is_finite()) {
         bad_input!(
             "the explanation of {} holds a non-finite value ({v})",

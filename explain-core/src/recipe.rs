@@ -243,6 +243,21 @@ impl Job {
         })
     }
 
+    /// Every file the job reads: the model, the inputs, the background and held files (no
+    /// output may replace one).
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.model.clone()];
+        files.extend(self.inputs.iter().cloned());
+        files.extend(self.background.iter().cloned());
+        files.extend(
+            self.recipe
+                .hold
+                .iter()
+                .filter_map(|h| h.file.as_ref().map(|f| PathBuf::from(&f.path))),
+        );
+        files
+    }
+
     /// Loads the model, reads the inputs, explains every row on `threads` workers (all cores
     /// when `None`; the numbers do not depend on it), adds the quality figures the recipe
     /// asks for, and returns the document with the views its plots need.

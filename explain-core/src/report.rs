@@ -235,11 +235,41 @@ pub fn run(loaded: &Loaded, options: &Options, progress: &dyn ProgressSink) -> R
             out.display()
         )));
     }
-    if out.is_dir() && !is_replaceable(out) {
+    if out
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
         return Err(Error::Input(format!(
-            "--out {} exists and is not an explain report (no report.json); refusing to replace it",
+            "refusing to write {}: it is a symbolic link; name the directory itself",
             out.display()
         )));
+    }
+    if out.is_dir() {
+        if let Some(foreign) = foreign_file(out) {
+            return Err(Error::Input(format!(
+                "--out {} holds {}, which this tool did not write as part of a report there; \
+                 refusing to replace the directory (give a new or empty one)",
+                out.display(),
+                foreign.display()
+            )));
+        }
+        // The config and every file it names stay where they are.
+        let manifest = Manifest::read(&loaded.resolve(&loaded.config.validation.manifest));
+        let named = match &manifest {
+            Ok(m) => named_inputs(loaded, m).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        let config = loaded.path.clone();
+        if let Some(input) = std::iter::once(config)
+            .chain(named.into_iter().map(|(_, p)| p))
+            .find(|p| output::is_within(p, out))
+        {
+            return Err(Error::Input(format!(
+                "refusing to replace {}: it holds {}, an input of this report",
+                out.display(),
+                input.display()
+            )));
+        }
     }
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -256,38 +286,76 @@ pub fn run(loaded: &Loaded, options: &Options, progress: &dyn ProgressSink) -> R
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
+    for left in ["tmp", "old"] {
+        for p in output::remove_stale(&parent, &format!(".{name}.{left}-"), "") {
+            progress.note(&format!(
+                "removed {}, left by an interrupted run",
+                p.display()
+            ));
+        }
+    }
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
+    output::Scratch::register(&tmp);
     let made = std::fs::create_dir_all(tmp.join("plots"))
         .map_err(|e| Error::Input(format!("cannot create {}: {e}", tmp.display())));
     let result = made.and_then(|_| {
         explainer::with_threads(options.threads, || build(loaded, &tmp, options, progress))?
     });
-    match result {
-        Ok(report) => {
-            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-            if out.exists() {
-                std::fs::rename(out, &old)
-                    .map_err(|e| Error::Input(format!("cannot replace {}: {e}", out.display())))?;
-            }
-            if let Err(e) = std::fs::rename(&tmp, out) {
-                let _ = std::fs::rename(&old, out);
-                let _ = std::fs::remove_dir_all(&tmp);
-                return Err(Error::Input(format!("cannot write {}: {e}", out.display())));
-            }
-            let _ = std::fs::remove_dir_all(&old);
-            Ok(report)
+    let placed = result.and_then(|report| {
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        output::Scratch::register(&old);
+        if out.exists() {
+            std::fs::rename(out, &old)
+                .map_err(|e| Error::Input(format!("cannot replace {}: {e}", out.display())))?;
         }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            Err(e)
+        if let Err(e) = std::fs::rename(&tmp, out) {
+            let _ = std::fs::rename(&old, out);
+            return Err(Error::Input(format!("cannot write {}: {e}", out.display())));
         }
-    }
+        let _ = std::fs::remove_dir_all(&old);
+        output::Scratch::unregister(&old);
+        Ok(report)
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    output::Scratch::unregister(&tmp);
+    placed
 }
 
-fn is_replaceable(dir: &Path) -> bool {
-    dir.join("report.json").is_file()
-        || std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+/// The first file (or other entry) in `dir` that an earlier report there did not write, if
+/// any: the directory can be replaced only when it is empty or holds exactly a report (its
+/// `report.json`, `report.html` and the artifacts `report.json` lists, in their folders).
+fn foreign_file(dir: &Path) -> Option<PathBuf> {
+    let owned: std::collections::BTreeSet<PathBuf> = std::fs::read(dir.join("report.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .filter(|doc| doc["schema"] == SCHEMA)
+        .map(|doc| {
+            doc["reproducibility"]["artifacts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f["path"].as_str().map(|p| dir.join(p)))
+                .chain([dir.join("report.json"), dir.join(PAGE)])
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            return Some(d);
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let kind = e.file_type().ok();
+            if kind.is_some_and(|k| k.is_dir() && !k.is_symlink()) {
+                stack.push(p);
+            } else if !owned.contains(&p) {
+                return Some(p);
+            }
+        }
+    }
+    None
 }
 
 /// Times phases and names them on the progress display.

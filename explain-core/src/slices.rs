@@ -1039,6 +1039,25 @@ pub fn validate(
 ) -> Result<(Document, Predictions)> {
     manifest.check_files()?;
     manifest.require(crate::manifest::LABEL)?;
+    if v.config.bootstrap > crate::limits::MAX_BOOTSTRAP {
+        bad_input!(
+            "--bootstrap {} is more than {} resamples",
+            v.config.bootstrap,
+            crate::limits::MAX_BOOTSTRAP
+        );
+    }
+    // Every item's row is loaded at once.
+    crate::limits::check_memory(
+        (manifest.len() as u64)
+            .checked_mul(model.row_len() as u64)
+            .and_then(|v| v.checked_mul(4)),
+        &format!(
+            "the {} items of manifest {}",
+            manifest.len(),
+            manifest.path.display()
+        ),
+        "split the manifest",
+    )?;
     let attributes = attribute_columns(manifest, &v.config)?;
     if !(v.config.alpha > 0.0 && v.config.alpha < 1.0) {
         bad_input!(

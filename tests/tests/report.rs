@@ -297,7 +297,7 @@ fn config_errors_name_the_key_and_line_and_write_nothing() {
         "--out",
         other.to_str().unwrap(),
     ]);
-    assert_exit(&run, 2, &["not an explain report"]);
+    assert_exit(&run, 2, &["keep.txt, which this tool did not write"]);
     assert!(other.join("keep.txt").is_file());
 }
 

@@ -400,6 +400,7 @@ pub fn verify_report(
         }
     };
     let _ = std::fs::remove_dir_all(&tmp);
+    output::Scratch::unregister(&tmp);
     result
 }
 
@@ -550,7 +551,7 @@ pub fn verify_attributions(
     }
     job.wrap = options.wrap.clone();
     if let Some(k) = options.keep {
-        output::check_writable(k)?;
+        output::check_output(k, &job.files())?;
     }
     let mut files: Vec<(&FileRef, &str)> = doc
         .inputs
@@ -789,5 +790,6 @@ fn scratch_dir() -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&p);
     std::fs::create_dir_all(&p)
         .map_err(|e| Error::Input(format!("cannot create {}: {e}", p.display())))?;
+    output::Scratch::register(&p);
     Ok(p)
 }
