@@ -243,7 +243,7 @@ struct ExplainArgs {
     background: Vec<PathBuf>,
     /// A single baseline instead: zero, mean, a number, blur[:sigma] (images), silence or
     /// noise[:level] (audio). Default: zero for tensors, mean colour for images, silence for audio.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     baseline: Option<String>,
     /// Seed for every random choice; same seed, same bytes.
     #[arg(long, default_value_t = 0)]

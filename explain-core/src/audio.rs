@@ -100,6 +100,15 @@ pub fn read_wav(path: &Path, pre: &AudioPreprocess) -> Result<Clip> {
             path.display()
         ),
     };
+    if let Some(i) = interleaved.iter().position(|v| !v.is_finite()) {
+        bad_input!(
+            "audio file {} has a non-finite sample ({}) at sample {} of channel {}",
+            path.display(),
+            interleaved[i],
+            i / channels,
+            i % channels
+        );
+    }
     let mono: Vec<f32> = interleaved
         .iter()
         .skip(channel)

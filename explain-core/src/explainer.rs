@@ -129,6 +129,9 @@ pub struct ModelRef {
     /// recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numerics: Option<Platform>,
+    /// Files beside the model that hold its weights (ONNX external data).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_data: Vec<FileRef>,
 }
 
 impl ModelRef {
@@ -143,6 +146,17 @@ impl ModelRef {
             input: model.input.name.clone(),
             output: model.output.name.clone(),
             numerics: Some(model.numerics()),
+            external_data: model
+                .info
+                .external_paths()
+                .into_iter()
+                .zip(&model.info.external_data)
+                .map(|(p, e)| FileRef {
+                    path: p.display().to_string(),
+                    sha256: e.sha256.clone(),
+                    rows: None,
+                })
+                .collect(),
         }
     }
 }

@@ -485,10 +485,9 @@ impl Datasheet {
     /// Parses datasheet TOML text; `path` names it in messages and in the inventory.
     pub fn parse(text: &str, path: &Path) -> Result<Datasheet> {
         let p = path.display();
-        let mut raw: RawDatasheet = match toml::from_str(text) {
-            Ok(r) => r,
-            Err(e) => bad_input!("datasheet {p}: {}", e.to_string().trim_end()),
-        };
+        // One line, with the line number; the file's text is not echoed.
+        let mut raw: RawDatasheet = toml::from_str(text)
+            .map_err(|e| crate::config::toml_error(&e, text, &format!("datasheet {p}"), ""))?;
         let fields = raw.take_fields();
         let mut datasets = Vec::new();
         for (i, mut d) in std::mem::take(&mut raw.dataset).into_iter().enumerate() {

@@ -83,6 +83,66 @@ pub struct ModelInfo {
     pub producer_version: String,
     pub inputs: Vec<TensorInfo>,
     pub outputs: Vec<TensorInfo>,
+    /// Files beside the model that hold its weights (ONNX external data), relative to the
+    /// model's directory, with their SHA-256: part of the model as much as the file itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub external_data: Vec<ExternalData>,
+}
+
+/// A file of a model's weights (ONNX external data).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalData {
+    /// As the model names it: relative to the model's directory.
+    pub location: String,
+    pub sha256: String,
+}
+
+impl ModelInfo {
+    /// The external data files, as paths.
+    pub fn external_paths(&self) -> Vec<PathBuf> {
+        let dir = Path::new(&self.path).parent().unwrap_or(Path::new(""));
+        self.external_data
+            .iter()
+            .map(|e| dir.join(&e.location))
+            .collect()
+    }
+}
+
+/// The external data files a model's initializers name, checked to lie inside the model's
+/// directory and to exist, with their hashes.
+fn external_data(graph: &pb::GraphProto, path: &Path) -> Result<Vec<ExternalData>> {
+    use std::path::Component;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut locations = std::collections::BTreeSet::new();
+    for t in &graph.initializer {
+        if let Some(l) = t.external_data.iter().find(|e| e.key == "location") {
+            locations.insert(l.value.clone());
+        }
+    }
+    locations
+        .into_iter()
+        .map(|location| {
+            let rel = Path::new(&location);
+            if !rel.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir)) {
+                bad_input!(
+                    "model file {} keeps weights in '{location}', which is not a path inside the model's directory",
+                    path.display()
+                );
+            }
+            let file = dir.join(rel);
+            if !file.is_file() {
+                bad_input!(
+                    "model file {} keeps its weights in {}, which does not exist (copy it beside the model)",
+                    path.display(),
+                    file.display()
+                );
+            }
+            Ok(ExternalData {
+                sha256: crate::provenance::sha256_file(&file)?,
+                location,
+            })
+        })
+        .collect()
 }
 
 /// Reads a model file's declarations without building it.
@@ -149,6 +209,7 @@ fn read_proto(path: &Path) -> Result<(pb::ModelProto, ModelInfo)> {
         producer_version: proto.producer_version.clone(),
         inputs,
         outputs,
+        external_data: external_data(graph, path)?,
     };
     Ok((proto, info))
 }
@@ -213,27 +274,30 @@ const INSTALL_HINT: &str = "run scripts/install-onnxruntime.sh (it installs onnx
      into .venv-ort and prints the library's path) and pass that path with --ort-lib or set \
      ORT_DYLIB_PATH to it";
 
-/// Checks the version an ONNX Runtime library at `path` reports: the `ort` backend needs the
-/// API of [`ONNXRUNTIME_VERSION`], which ONNX Runtime 1.31 and later 1.x releases provide.
+/// Checks the version an ONNX Runtime library at `path` reports: the `ort` backend is built
+/// and tested for ONNX Runtime 1.31 ([`ONNXRUNTIME_VERSION`]); another release (older, or newer
+/// with kernels and numerics of its own) is refused, whatever its patch level.
 ///
 /// ```
 /// use explain_core::model::check_onnxruntime_version;
 /// let lib = std::path::Path::new("libonnxruntime.so.1.22.0");
 /// assert!(check_onnxruntime_version("1.31.1", lib).is_ok());
+/// assert!(check_onnxruntime_version("1.31.0", lib).is_ok());
 /// let e = check_onnxruntime_version("1.22.0", lib).unwrap_err().to_string();
 /// assert!(e.contains("is version 1.22.0") && e.contains("expected 1.31.1"), "{e}");
+/// assert!(check_onnxruntime_version("1.32.0", lib).is_err());
 /// assert!(check_onnxruntime_version("2.0.0", lib).is_err());
 /// ```
 pub fn check_onnxruntime_version(found: &str, path: &Path) -> Result<()> {
     let mut parts = found.split('.').map(|p| p.parse::<u32>().ok());
     let (major, minor) = (parts.next().flatten(), parts.next().flatten());
-    if major == Some(1) && minor.is_some_and(|m| m >= ONNXRUNTIME_MINOR) {
+    if major == Some(1) && minor == Some(ONNXRUNTIME_MINOR) {
         return Ok(());
     }
     bad_input!(
         "the ONNX Runtime library {} is version {found}, but the ort backend needs ONNX Runtime \
-         1.{ONNXRUNTIME_MINOR} or a later 1.x (expected {ONNXRUNTIME_VERSION}; explain uses \
-         ort 2.0.0-rc.15, which speaks API version {ONNXRUNTIME_MINOR}): {INSTALL_HINT}",
+         1.{ONNXRUNTIME_MINOR} (expected {ONNXRUNTIME_VERSION}; explain uses ort 2.0.0-rc.15, \
+         which speaks API version {ONNXRUNTIME_MINOR}): {INSTALL_HINT}",
         path.display()
     )
 }
@@ -495,14 +559,21 @@ impl Model {
         numerics::set_mode(options.numerics)?;
         let backend: Box<dyn Backend> = match &options.backend {
             BackendChoice::Tract => Box::new(
-                TractBackend::new(&proto, &input, &batch, &row_shape, output_ix, &held).map_err(
-                    |e| {
-                        Error::Input(format!(
-                            "cannot load model {} with tract: {e:#}",
-                            path.display()
-                        ))
-                    },
-                )?,
+                TractBackend::new(
+                    &proto,
+                    path.parent().unwrap_or(Path::new("")),
+                    &input,
+                    &batch,
+                    &row_shape,
+                    output_ix,
+                    &held,
+                )
+                .map_err(|e| {
+                    Error::Input(format!(
+                        "cannot load model {} with tract: {e:#}",
+                        path.display()
+                    ))
+                })?,
             ),
             BackendChoice::Ort { lib } => {
                 load_ort(path, lib.as_deref(), &input, &row_shape, &output, held)?
@@ -755,15 +826,25 @@ struct TractBackend {
 impl TractBackend {
     fn new(
         proto: &pb::ModelProto,
+        model_dir: &Path,
         input: &TensorInfo,
         batch: &Batch,
         row_shape: &[usize],
         output_ix: usize,
         held: &[(String, ArrayD<f32>)],
     ) -> TractResult<TractBackend> {
-        let mut model = tract_onnx::onnx()
+        // The model's directory resolves external data (weights in files beside the model).
+        let dir = model_dir.to_string_lossy();
+        let parsed = tract_onnx::onnx()
             .with_ignore_output_shapes(true)
-            .model_for_proto_model(proto)?;
+            .parse(proto, Some(&dir))?;
+        if !parsed.unresolved_inputs.is_empty() {
+            return Err(TractError::msg(format!(
+                "could not resolve inputs {:?}",
+                parsed.unresolved_inputs
+            )));
+        }
+        let mut model = parsed.model;
         let symbol = match batch {
             Batch::Symbolic(name) => Some(model.sym(name)),
             Batch::Fixed(_) => None,

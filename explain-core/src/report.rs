@@ -897,7 +897,12 @@ fn options_out_name(dir: &Path) -> String {
 
 fn relativize(doc: &mut Attributions, paths: &Paths) {
     doc.model.path = paths.rel(&doc.model.path);
-    for f in doc.inputs.iter_mut().chain(doc.background.iter_mut()) {
+    for f in doc
+        .inputs
+        .iter_mut()
+        .chain(doc.background.iter_mut())
+        .chain(doc.model.external_data.iter_mut())
+    {
         f.path = paths.rel(&f.path);
     }
     for e in &mut doc.explanations {
@@ -1044,14 +1049,31 @@ fn inventory_of(l: &Loaded, manifest: &Manifest, paths: &Paths) -> Result<Invent
                     format!("cannot read {}: {e}", path.display()),
                 )
             })?;
-            let table = toml::from_str(&text)
-                .map_err(|e| Error::Input(format!("datasheet {}: {e}", path.display())))?;
+            let table = toml::from_str(&text).map_err(|e| {
+                crate::config::toml_error(&e, &text, &format!("datasheet {}", path.display()), "")
+            })?;
             (table, path)
         }
         (None, Some(t)) => (t.clone(), l.path.clone()),
         (None, None) => (toml::Table::new(), l.path.clone()),
     };
     if let Some(m) = &c.markets {
+        // Checked on its own first, so that a bad value is blamed on the config and its line.
+        let mut only = toml::Table::new();
+        only.insert("markets".into(), toml::Value::Table(m.clone()));
+        let text = toml::to_string(&only).map_err(|e| Error::Input(format!("[markets]: {e}")))?;
+        if let Err(e) = Datasheet::parse(&text, &l.path) {
+            let message = e.to_string();
+            let message = message
+                .split_once(": ")
+                .map_or(message.as_str(), |(_, rest)| rest)
+                .to_string();
+            let market = message
+                .split_once("market '")
+                .and_then(|(_, rest)| rest.split_once('\''))
+                .map_or(String::new(), |(name, _)| name.to_string());
+            return Err(l.error("markets", &market, message));
+        }
         table.insert("markets".into(), toml::Value::Table(m.clone()));
     }
     let datasheet = if table.is_empty() {
@@ -1391,7 +1413,12 @@ fn limitations(r: &Report, doc: &slices::Document) -> Vec<String> {
 /// recorded inputs from this list only.
 pub fn named_inputs(l: &Loaded, manifest: &Manifest) -> Result<Vec<(String, PathBuf)>> {
     let c = &l.config;
-    let mut files: Vec<PathBuf> = vec![l.resolve(&c.model.path), manifest.path.clone()];
+    let model = l.resolve(&c.model.path);
+    let mut files: Vec<PathBuf> = vec![model.clone(), manifest.path.clone()];
+    // The model's weights kept beside it, if any.
+    if let Ok(info) = inspect(&model) {
+        files.extend(info.external_paths());
+    }
     files.extend(c.explanations.items.iter().map(|i| l.resolve(i)));
     files.extend(c.explanations.background.iter().map(|b| l.resolve(b)));
     for h in &c.model.hold {

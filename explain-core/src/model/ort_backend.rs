@@ -164,8 +164,8 @@ struct Worker {
 /// Runs the model with ONNX Runtime: single-threaded sessions, one per concurrent caller.
 pub(crate) struct OrtBackend {
     runtime: Arc<Runtime>,
-    /// The model file's bytes, for building more sessions.
-    bytes: Vec<u8>,
+    /// The model file: sessions are built from it, so that ONNX Runtime finds weights kept
+    /// beside it (external data).
     path: PathBuf,
     input: String,
     /// Shape of one row of the explained input.
@@ -189,11 +189,8 @@ impl OrtBackend {
         held: Vec<(String, ArrayD<f32>)>,
     ) -> Result<OrtBackend> {
         let runtime = runtime(lib)?;
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::Input(format!("cannot read model file {}: {e}", path.display())))?;
         let backend = OrtBackend {
             runtime,
-            bytes,
             path: path.to_path_buf(),
             input: input.name.clone(),
             row_shape: row_shape.to_vec(),
@@ -216,7 +213,7 @@ impl OrtBackend {
     /// A new single-threaded session with its held values.
     fn worker(&self) -> ort::Result<Worker> {
         let builder = Session::builder(&self.runtime.env)?;
-        let session = configure(builder)?.commit_from_memory(&self.bytes)?;
+        let session = configure(builder)?.commit_from_file(&self.path)?;
         let held = self
             .held
             .iter()

@@ -420,24 +420,50 @@ fn compare_report(
     let dir = report_path.parent().unwrap_or(Path::new("."));
     // The artifacts' bytes may differ with the numbers on another platform: they are
     // compared through the files themselves below.
-    let (agreement, was, now, mut skip) = platforms(
-        recorded,
-        recomputed,
-        "identification",
-        options,
-        &["reproducibility.artifacts"],
-    );
-    // The page's hash is checked by re-rendering it (below).
+    let (agreement, was, now, mut skip) =
+        platforms(recorded, recomputed, "identification", options, &[]);
+    // The artifacts are compared file by file and the page by re-rendering it (below).
     skip.extend([
         "reproducibility.command".into(),
         "reproducibility.config.path".into(),
         "reproducibility.page".into(),
+        "reproducibility.artifacts".into(),
     ]);
     let skip: Vec<&str> = skip.iter().map(String::as_str).collect();
     let mut checker = Checker::new(agreement, recorded, &skip);
     let mut sections = checker.sections(recorded, recomputed, &["timing"]);
     let mut knife_edges = std::mem::take(&mut checker.knife_edges);
     let mut pins = Pins::default();
+    // On the same platform every artifact must be the bytes recorded.
+    if agreement == Agreement::Exact {
+        let mut check = SectionCheck::new("artifacts");
+        let listed = |doc: &Value| -> Vec<(String, String)> {
+            doc["reproducibility"]["artifacts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+                    (text(&f["path"]), text(&f["sha256"]))
+                })
+                .collect()
+        };
+        let (a, b) = (listed(recorded), listed(recomputed));
+        if a.iter().map(|x| &x.0).ne(b.iter().map(|x| &x.0)) {
+            check.differ_text("reproducibility.artifacts: the re-run wrote other files".into());
+        }
+        for ((path, want), (_, got)) in a.iter().zip(&b) {
+            check.numbers += 1;
+            if want != got {
+                check.differ_text(format!(
+                    "{path}: the re-run wrote other bytes (sha256 {} recorded, {} recomputed)",
+                    short(want),
+                    short(got)
+                ));
+            }
+        }
+        sections.push(check);
+    }
     // On another platform, or within a tolerance, the artifacts' bytes may differ: they are
     // compared by what they hold, never skipped.
     if agreement != Agreement::Exact {
@@ -565,6 +591,7 @@ pub fn verify_attributions(
         rows: None,
     };
     files.insert(0, (&model, "model"));
+    files.extend(doc.model.external_data.iter().map(|f| (f, "model weights")));
     let held: Vec<&FileRef> = job
         .recipe
         .hold
@@ -755,6 +782,11 @@ fn compare_page(
         }
     }
     check
+}
+
+/// The first 12 characters of a hash.
+fn short(hash: &str) -> &str {
+    &hash[..hash.floor_char_boundary(12)]
 }
 
 /// `dir/rel` when `rel` is a relative path that stays inside `dir` (no `..`, no root, no
