@@ -413,9 +413,8 @@ pub fn diff(old: &Value, new: &Value, t: &Thresholds) -> Result<Diff> {
 /// [`diff`] of two files; messages name them.
 pub fn diff_files(old: &Path, new: &Path, t: &Thresholds) -> Result<Diff> {
     let read = |p: &Path| -> Result<Value> {
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| Error::Input(format!("cannot read {}: {e}", p.display())))?;
-        serde_json::from_str(&text)
+        let text = crate::limits::read_file(p)?;
+        serde_json::from_slice(&text)
             .map_err(|e| Error::Input(format!("{} is not valid JSON: {e}", p.display())))
     };
     let (a, b) = (read(old)?, read(new)?);

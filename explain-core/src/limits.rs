@@ -9,6 +9,7 @@
 //! bound: the process reports the problem instead of aborting.
 
 use crate::{Error, Result};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most extra seeds `--quality-seeds` may ask for (each re-runs the explanation).
@@ -120,6 +121,26 @@ pub fn check_memory(bytes: Option<u64>, what: &str, lower: &str) -> Result<()> {
             human(limit as f64)
         ))),
     }
+}
+
+/// Reads a whole file that must be a regular file no larger than a quarter of the memory
+/// bound (so that the copies made from it fit too): a device such as `/dev/zero` or a file
+/// grown without bound is refused instead of read until memory runs out.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let fail = |e: std::io::Error| Error::Input(format!("cannot read {}: {e}", path.display()));
+    let meta = std::fs::metadata(path).map_err(fail)?;
+    if !meta.is_file() {
+        return Err(Error::Input(format!(
+            "cannot read {}: not a regular file",
+            path.display()
+        )));
+    }
+    check_memory(
+        meta.len().checked_mul(4),
+        &format!("reading {}", path.display()),
+        "give a smaller file",
+    )?;
+    std::fs::read(path).map_err(fail)
 }
 
 /// Worker threads to use for `asked`: at most [`THREADS_PER_CORE`] per core. Returns the

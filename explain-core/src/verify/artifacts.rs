@@ -56,7 +56,8 @@ pub fn compare(
     knife_edges: &mut Vec<String>,
     flips: &mut Vec<Flip>,
 ) {
-    let (a, b) = match (std::fs::read(recorded), std::fs::read(recomputed)) {
+    let read = crate::limits::read_file;
+    let (a, b) = match (read(recorded), read(recomputed)) {
         (Ok(a), Ok(b)) => (a, b),
         (_, Err(_)) => {
             check.differ_text(format!("{rel}: the re-run did not write it"));

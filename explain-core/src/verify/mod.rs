@@ -718,8 +718,7 @@ fn read_document(path: &Path, schema: &str, what: &str) -> Result<Value> {
 }
 
 fn read_json(path: &Path) -> Result<Value> {
-    let text = std::fs::read(path)
-        .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))?;
+    let text = crate::limits::read_file(path)?;
     serde_json::from_slice(&text)
         .map_err(|e| Error::Input(format!("{} is not JSON: {e}", path.display())))
 }
@@ -759,7 +758,7 @@ fn compare_page(
             return check;
         }
     };
-    let recorded_page = std::fs::read(dir.join(report::PAGE)).unwrap_or_default();
+    let recorded_page = crate::limits::read_file(&dir.join(report::PAGE)).unwrap_or_default();
     check.numbers += 1;
     match agreement {
         Agreement::Exact => {
