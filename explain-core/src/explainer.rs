@@ -278,6 +278,9 @@ pub fn planned_coalitions(method: Method, m: usize, samples: usize) -> u64 {
     }) as u64
 }
 
+/// Above this many features the regression estimators warn that they are slow.
+pub const MANY_FEATURES: usize = 512;
+
 /// Bytes one explanation of `m` features with `samples` coalitions (the budget as resolved)
 /// holds at its peak, beyond the model: the coalitions and their values, and what the
 /// estimator builds from them. `None` when it cannot be counted.
@@ -393,6 +396,25 @@ pub fn explain(
             "--samples"
         };
         check_budget(settings.method, m, largest, flag)?;
+    }
+    // The regressions solve an M×M system per explanation: slow for thousands of features.
+    let widest = instances
+        .iter()
+        .map(|i| i.features.len())
+        .max()
+        .unwrap_or(0);
+    if widest > MANY_FEATURES
+        && matches!(
+            settings.method,
+            Method::Kernel | Method::Leverage | Method::Lime
+        )
+    {
+        progress.note(&format!(
+            "{widest} features: {} solves a {widest}x{widest} least-squares system for every \
+             explanation, which can take minutes; fewer features (e.g. a coarser grid or fewer \
+             superpixels) are much faster",
+            settings.method.name()
+        ));
     }
     // The masked rows of one batch, and the model's outputs for them.
     crate::limits::check_memory(

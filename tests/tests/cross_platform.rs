@@ -300,33 +300,15 @@ fn a_tie_for_the_top_class_is_pinned_and_the_rest_compared() {
     for f in ["mlp.onnx", "mlp_x.npy", "mlp_bg.npy"] {
         std::fs::copy(data(f), d.join(f)).unwrap();
     }
-    let job = explain_core::recipe::Job {
-        model: d.join("mlp.onnx"),
-        output: None,
-        inputs: vec![d.join("mlp_x.npy")],
-        background: vec![d.join("mlp_bg.npy")],
-        method: explain_core::estimators::Method::Kernel,
-        seed: 1,
-        target: explain_core::explainer::TargetSpec::Top,
-        link: explain_core::engine::Link::Identity,
-        batch_size: 64,
-        lime: None,
-        recipe: explain_core::recipe::Recipe {
-            features: "tabular".into(),
-            baseline: None,
-            samples: explain_core::budget::Budget::Fixed(200),
-            reduce: None,
-            hold: Vec::new(),
-            image: None,
-            audio: None,
-            crossfade_ms: 0.0,
-            quality: None,
-        },
-        backend: Default::default(),
-        numerics: Default::default(),
-        wrap: Some(wrap(Change::Tie)),
-        pins: Default::default(),
-    };
+    let job = mlp_job(
+        d,
+        explain_core::estimators::Method::Kernel,
+        explain_core::explainer::TargetSpec::Top,
+        200,
+        None,
+        Some(wrap(Change::Tie)),
+        Default::default(),
+    );
     let (doc, _) = job.run(None, &Silent).unwrap();
     let file = d.join("tie.json");
     explain_core::output::write_json(&file, &doc).unwrap();
@@ -462,29 +444,31 @@ fn the_cli_verifies_across_real_kernel_families_and_portable_runs_are_bit_identi
     }
 }
 
-/// A LIME job on the test MLP keeping `k` features, with `pins`.
-fn lime_job(d: &Path, k: usize, pins: explain_core::pins::Pins) -> explain_core::recipe::Job {
-    use explain_core::estimators::lime::{LimeParams, Selection};
+/// A job on the test MLP (copied into `d`) with these settings.
+fn mlp_job(
+    d: &Path,
+    method: explain_core::estimators::Method,
+    target: explain_core::explainer::TargetSpec,
+    samples: usize,
+    lime: Option<explain_core::estimators::lime::LimeParams>,
+    wrap: Option<BackendWrap>,
+    pins: explain_core::pins::Pins,
+) -> explain_core::recipe::Job {
     explain_core::recipe::Job {
         model: d.join("mlp.onnx"),
         output: None,
         inputs: vec![d.join("mlp_x.npy")],
         background: vec![d.join("mlp_bg.npy")],
-        method: explain_core::estimators::Method::Lime,
+        method,
         seed: 5,
-        target: explain_core::explainer::TargetSpec::Index(0),
+        target,
         link: explain_core::engine::Link::Identity,
         batch_size: 64,
-        lime: Some(LimeParams {
-            samples: 0,
-            kernel_width: 0.25,
-            num_features: Some(k),
-            selection: Selection::Highest,
-        }),
+        lime,
         recipe: explain_core::recipe::Recipe {
             features: "tabular".into(),
             baseline: None,
-            samples: explain_core::budget::Budget::Fixed(300),
+            samples: explain_core::budget::Budget::Fixed(samples),
             reduce: None,
             hold: Vec::new(),
             image: None,
@@ -494,9 +478,29 @@ fn lime_job(d: &Path, k: usize, pins: explain_core::pins::Pins) -> explain_core:
         },
         backend: Default::default(),
         numerics: Default::default(),
-        wrap: None,
+        wrap,
         pins: Arc::new(pins),
     }
+}
+
+/// A LIME job on the test MLP keeping `k` features (highest weights), with `pins`.
+fn lime_job(d: &Path, k: usize, pins: explain_core::pins::Pins) -> explain_core::recipe::Job {
+    use explain_core::estimators::lime::{LimeParams, Selection};
+    let lime = LimeParams {
+        samples: 0,
+        kernel_width: 0.25,
+        num_features: Some(k),
+        selection: Selection::Highest,
+    };
+    mlp_job(
+        d,
+        explain_core::estimators::Method::Lime,
+        explain_core::explainer::TargetSpec::Index(0),
+        300,
+        Some(lime),
+        None,
+        pins,
+    )
 }
 
 #[test]

@@ -250,6 +250,16 @@ fn small_config(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
     path
 }
 
+/// Starts `explain report CONFIG --out OUT` and lets it run for a moment.
+fn spawn_report(config: &str, out: &Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+        .args(["report", config, "--out", out.to_str().unwrap(), "--quiet"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child
+}
+
 #[test]
 fn a_report_directory_is_replaced_only_when_it_holds_a_report_and_interrupts_leave_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -266,17 +276,7 @@ fn a_report_directory_is_replaced_only_when_it_holds_a_report_and_interrupts_lea
     assert!(out.join("thesis.txt").is_file() && out.join("photos").is_dir());
     // Interrupted (SIGTERM): no temporary directory stays.
     let fresh = d.join("fresh");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
-        .args([
-            "report",
-            config,
-            "--out",
-            fresh.to_str().unwrap(),
-            "--quiet",
-        ])
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut child = spawn_report(config, &fresh);
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -292,17 +292,7 @@ fn a_report_directory_is_replaced_only_when_it_holds_a_report_and_interrupts_lea
         assert!(left(d).is_empty(), "{:?}", left(d));
     }
     // Killed outright: the next run removes what it left, and says so.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
-        .args([
-            "report",
-            config,
-            "--out",
-            fresh.to_str().unwrap(),
-            "--quiet",
-        ])
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut child = spawn_report(config, &fresh);
     let _ = child.kill();
     let _ = child.wait();
     let stale = left(d);

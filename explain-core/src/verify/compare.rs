@@ -433,6 +433,10 @@ impl Checker {
         if RANK.contains(&leaf) {
             return Kind::Rank;
         }
+        // Settings recorded beside the results: as given, not computed.
+        if SETTINGS.contains(&leaf) {
+            return Kind::Discrete;
+        }
         // The curves' x: shares of features switched, not outputs.
         if path.ends_with(']') && path.contains(".x[") {
             return Kind::Discrete;
@@ -517,6 +521,10 @@ const RANK: [&str; 8] = [
     "csi",
     "jaccard",
 ];
+
+/// Settings recorded among computed numbers (a profile's or the randomisation check's
+/// threshold, `--samples auto`'s tolerance, LIME's kernel width).
+const SETTINGS: [&str; 4] = ["threshold", "tolerance", "kernel_width", "alpha"];
 
 /// Dimensionless ratios of output quantities.
 const RATIO: [&str; 4] = ["r2", "sd_ratio", "se_ratio", "cosine_distance"];
