@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p explain-benches --bench engine` (add `--features ort` and set
 //! `ORT_DYLIB_PATH` for the ONNX Runtime groups). Three models, each built into instances
-//! exactly as the CLI does (`inputs::prepare`):
+//! exactly as the CLI does (`input::prepare`):
 //!
 //! * `mlp16`: the 16-feature tabular MLP of `benches/models` with its 20 background rows;
 //! * `inspection`: the 64×64 surface-defect CNN, `grid:4x4` features, blurred baseline;
@@ -17,14 +17,14 @@
 use criterion::{
     BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
-use explain_core::budget::Budget;
-use explain_core::engine::Link;
-use explain_core::estimators::Method;
-use explain_core::explainer::{self, Attributions, Settings, Silent, TargetSpec};
-use explain_core::features::FeatureSpec;
-use explain_core::image::{ChannelOrder, Layout, Preprocess};
-use explain_core::inputs::{self, Prepared, Request};
-use explain_core::masker::BaselineSpec;
+use explain_core::attribution::budget::Budget;
+use explain_core::attribution::engine::Link;
+use explain_core::attribution::estimators::Method;
+use explain_core::attribution::explainer::{self, Attributions, Settings, Silent, TargetSpec};
+use explain_core::input::features::FeatureSpec;
+use explain_core::input::image::{ChannelOrder, Layout, Preprocess};
+use explain_core::input::masker::BaselineSpec;
+use explain_core::input::{self, Prepared, Request};
 use explain_core::model::{BackendChoice, Model, ModelOptions};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -57,7 +57,7 @@ fn case(
         ..ModelOptions::default()
     };
     let model = Model::load(&root(model), &options).unwrap();
-    let prepared = inputs::prepare(&model, &request).unwrap();
+    let prepared = input::prepare(&model, &request).unwrap();
     Case {
         name,
         model,

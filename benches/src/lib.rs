@@ -2,10 +2,10 @@
 //! (`src/bin/numerics.rs`) and the cross-backend tests share: the five sample models with
 //! the rows they are probed on.
 
-use explain_core::audio::AudioPreprocess;
-use explain_core::features::FeatureSpec;
-use explain_core::image::{ChannelOrder, Layout, Preprocess};
-use explain_core::inputs::{self, Request};
+use explain_core::input::audio::AudioPreprocess;
+use explain_core::input::features::FeatureSpec;
+use explain_core::input::image::{ChannelOrder, Layout, Preprocess};
+use explain_core::input::{self, Request};
 use explain_core::model::{Held, Model, ModelOptions};
 use std::path::{Path, PathBuf};
 
@@ -128,7 +128,7 @@ pub fn sample_probes(root: &Path) -> Vec<Probe> {
 /// Rows to run: each instance, its baseline, and 30 coalitions of its features between the
 /// two (pseudo-random, fixed), as the explainers build them.
 pub fn coalition_rows(model: &Model, request: &Request) -> Vec<f32> {
-    let prepared = inputs::prepare(model, request).expect("sample inputs load");
+    let prepared = input::prepare(model, request).expect("sample inputs load");
     let len = model.row_len();
     let mut rows = Vec::new();
     let mut state = 0x2545_f491_4f6c_dd1du64;

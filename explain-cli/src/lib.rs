@@ -4,19 +4,24 @@
 //! results and maps errors to exit codes (0 ok, 1 a check failed, 2 bad usage or input).
 
 use clap::{Args, Parser, Subcommand};
-use explain_core::audio::AudioPreprocess;
-use explain_core::budget::Budget;
-use explain_core::engine::{Link, Progress};
-use explain_core::estimators::Method;
-use explain_core::estimators::lime::{self, LimeParams, Selection};
-use explain_core::explainer::{self, Attributions, ProgressSink, Settings, TargetSpec};
-use explain_core::manifest::Manifest;
+use explain_core::attribution::budget::Budget;
+use explain_core::attribution::engine::{Link, Progress};
+use explain_core::attribution::estimators::Method;
+use explain_core::attribution::estimators::lime::{self, LimeParams, Selection};
+use explain_core::attribution::explainer::{
+    self, Attributions, ProgressSink, Settings, TargetSpec,
+};
+use explain_core::attribution::quality::QualityConfig;
+use explain_core::attribution::recipe::{HeldInput, Job, Recipe};
+use explain_core::input::audio::AudioPreprocess;
+use explain_core::model::numerics::Mode;
 use explain_core::model::{BackendChoice, Model, ModelInfo, ModelOptions, inspect};
-use explain_core::numerics::Mode;
-use explain_core::profiles::ProfileConfig;
-use explain_core::quality::QualityConfig;
-use explain_core::recipe::{HeldInput, Job, Recipe};
-use explain_core::{Error, Result, figures, image, inventory, output, slices};
+use explain_core::validation::manifest::Manifest;
+use explain_core::validation::profiles::ProfileConfig;
+use explain_core::{
+    Error, Result, input::image, render::figures, util::output, validation::inventory,
+    validation::slices,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -417,7 +422,7 @@ pub fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     if let Some(m) = &cli.max_memory {
-        explain_core::limits::set_max_memory(explain_core::limits::parse_size(m)?);
+        explain_core::util::limits::set_max_memory(explain_core::util::limits::parse_size(m)?);
     }
     match cli.command {
         Command::Inspect { model, json } => {
@@ -458,9 +463,9 @@ fn run(cli: Cli) -> Result<()> {
                 .map(|b| BackendChoice::parse(&b, ort_lib))
                 .transpose()?;
             let bar = Bar::new(quiet, "re-running", "");
-            let v = explain_core::verify::verify_file(
+            let v = explain_core::check::verify::verify_file(
                 &report,
-                &explain_core::verify::Options {
+                &explain_core::check::verify::Options {
                     config: config.as_deref(),
                     tolerance,
                     threads: threads_capped(threads),
@@ -496,8 +501,8 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let mut t = match &thresholds {
-                Some(p) => explain_core::diff::Thresholds::read(p)?,
-                None => explain_core::diff::Thresholds::default(),
+                Some(p) => explain_core::check::diff::Thresholds::read(p)?,
+                None => explain_core::check::diff::Thresholds::default(),
             };
             let check = |name: &str, v: f64, lo: f64, hi: f64| {
                 if (lo..=hi).contains(&v) {
@@ -523,7 +528,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(v) = max_metric_change {
                 t.max_metric_change = check("max-metric-change", v, 0.0, 1.0)?;
             }
-            let d = explain_core::diff::diff_files(&old, &new, &t)?;
+            let d = explain_core::check::diff::diff_files(&old, &new, &t)?;
             if json {
                 emit(&(serde_json::to_string_pretty(&d).expect("serialisable") + "\n"));
             } else {
@@ -546,7 +551,7 @@ fn run(cli: Cli) -> Result<()> {
             threads,
             quiet,
         } => {
-            let loaded = explain_core::config::Loaded::read(&config)?;
+            let loaded = explain_core::report::config::Loaded::read(&config)?;
             let bar = Bar::new(quiet, "report", "");
             let report = explain_core::report::run(
                 &loaded,
@@ -754,7 +759,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
 /// `--threads`, capped at a few per core (with a note on stderr when lowered).
 fn threads_capped(threads: Option<usize>) -> Option<usize> {
     threads.map(|t| {
-        let (t, note) = explain_core::limits::threads(t);
+        let (t, note) = explain_core::util::limits::threads(t);
         if let Some(note) = note {
             eprintln!("note: {note}");
         }
@@ -963,10 +968,11 @@ fn summarise(doc: &Attributions, out: &std::path::Path) -> String {
                 q.seed_stability.k,
                 opt(q.seed_stability.topk_jaccard),
                 match q.randomisation.verdict {
-                    explain_core::quality::Verdict::Pass => "pass (attributions changed)",
-                    explain_core::quality::Verdict::Flag =>
+                    explain_core::attribution::quality::Verdict::Pass =>
+                        "pass (attributions changed)",
+                    explain_core::attribution::quality::Verdict::Flag =>
                         "FLAG (attributions survived randomised weights)",
-                    explain_core::quality::Verdict::NotApplicable => "not applicable",
+                    explain_core::attribution::quality::Verdict::NotApplicable => "not applicable",
                 }
             );
         }

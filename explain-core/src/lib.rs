@@ -2,59 +2,61 @@
 //!
 //! Explains ONNX models with SHAP and LIME attributions that are exact where they can be,
 //! carry standard errors where they are sampled, and are bit-for-bit reproducible for any
-//! thread count.
+//! thread count; validates them per data slice; and writes the reviewer-ready report.
 //!
-//! The pipeline, one module per concept:
+//! ## The house
+//!
+//! One folder per stage of the pipeline. A file uses only its own folder and the folders
+//! before it, in this order (the `architecture` tests fail on any other edge, and on any
+//! import cycle between files):
 //!
 //! ```text
-//! inputs (rows, images, audio) ─► features + masker (baseline) ─► sampling ─► engine ─► estimators ─► explainer (JSON)
-//!                                                                                   │                        │
-//!                                                                              model (tract)         figures (plots)
+//! util → math → model → input → artifact → attribution → validation → render → report → check
 //! ```
 //!
-//! * [`model`]: load an ONNX model, inspect it, run it on batches ([`model::Backend`]).
-//! * [`inputs`]: files to instances: each row with its feature map and baseline.
-//! * [`data`], [`image`], [`audio`]: reading tensor rows, images (with preprocessing) and WAV clips.
-//! * [`segmentation`]: image grids and SLIC superpixels.
-//! * [`features`]: which elements form each feature.
-//! * [`masker`]: baselines, and coalition → masked rows.
-//! * [`sampling`]: seeded counter-based streams and coalition primitives.
-//! * [`engine`]: coalition values, chunked, batched, parallel, deterministic.
-//! * [`estimators`]: exact, Kernel SHAP, Leverage SHAP, permutation, LIME; [`budget`]: fixed
-//!   and automatic (`--samples auto`) coalition budgets.
-//! * [`explainer`]: the end-to-end run and the attribution document; [`recipe`]: how a run
-//!   was asked for, so that it can be repeated.
-//! * [`figures`], [`plot`]: bar charts and image/audio/grid overlays (PNG and SVG).
-//! * [`provenance`], [`output`]: hashes, tool identity, atomic writes; [`numerics`]: the
-//!   numeric platform (what decides the float32 bits) and tract's portable mode.
+//! * [`util`]: output staging and atomic writes, limits, hashes and tool identity, the TOML
+//!   reader, knife-edge pins.
+//! * [`math`]: linear algebra, statistics with intervals, similarity, seeded sampling streams.
+//! * [`model`]: load an ONNX model, inspect it, run it on batches ([`model::Backend`]: tract,
+//!   or ONNX Runtime with the `ort` feature); the numeric platform that decides its bits.
+//! * [`input`]: files to instances — tensor rows, images, audio, segmentation, feature maps,
+//!   baselines and the masker (shap's "masker" layer).
+//! * [`artifact`]: the documents as typed records (`explain.attributions/1`,
+//!   `explain.slices/1`, …) and the vocabulary they carry (methods, links, budgets, targets).
+//!   The computations fill them and everything after reads them, so that no computation
+//!   depends on another through its output types.
+//! * [`attribution`]: the engine (coalition values, chunked, batched, parallel,
+//!   deterministic), budgets, the estimators (exact, Kernel SHAP, Leverage SHAP, permutation,
+//!   LIME), the explainer, recipes and the quality checks.
+//! * [`validation`]: manifests, metrics per slice with Wilson intervals, disparities with
+//!   bootstrap intervals and verdicts, explanation profiles, data inventory and market coverage.
+//! * [`render`]: figures (PNG and SVG): bars, overlays, validation and quality charts.
+//! * [`report`]: `explain.toml`, the report run, the self-contained HTML page.
+//! * [`check`]: `verify` (re-run and compare) and `diff` (the explanation-stability gate).
 //!
-//! Validation records and data inventories:
+//! The pipeline of one explanation:
 //!
-//! * [`manifest`]: dataset manifests (item file, label, attribute columns).
-//! * [`slices`]: predictions over a manifest, metrics per slice with Wilson intervals,
-//!   disparities with bootstrap intervals and verdicts.
-//! * [`profiles`]: explanation profiles per slice (mean |attribution|, distance to overall).
-//! * [`stats`]: Wilson, percentile, chi-square, Holm, Spearman, cosine.
-//! * [`inventory`]: counts by attribute, language and target-market coverage, datasheets.
-//!
-//! The report: [`config`] (explain.toml) → [`report`] (runs everything, writes the
-//! directory) with [`charts`] (validation plots) and [`html`] (the self-contained page);
-//! [`quality`] (deletion/insertion, seed stability, model randomisation), [`verify`] (re-run
-//! and compare a report), [`stability`] and [`diff`] (the explanation-stability gate).
+//! ```text
+//! input (rows, images, audio) ─► features + masker (baseline) ─► sampling ─► engine ─► estimators ─► explainer ─► artifact
+//!                                                                               │
+//!                                                                         model (tract / ort)
+//! ```
 //!
 //! ## Example
 //!
 //! ```no_run
-//! use explain_core::{budget::Budget, engine::Link, estimators::Method, explainer, features::FeatureSpec,
-//!     inputs, image, model::{Model, ModelOptions}};
+//! use explain_core::artifact::spec::{Budget, Link, Method, TargetSpec};
+//! use explain_core::attribution::explainer;
+//! use explain_core::input::{self, features::FeatureSpec, image};
+//! use explain_core::model::{Model, ModelOptions};
 //! let model = Model::load("mlp.onnx".as_ref(), &ModelOptions::default())?;
-//! let request = inputs::Request {
+//! let request = input::Request {
 //!     inputs: vec!["x.npy".into()], features: FeatureSpec::Tabular, background: vec!["bg.npy".into()],
 //!     baseline: None, image: image::Preprocess::default(), audio: None, seed: 7, crossfade_ms: 0.0,
 //! };
-//! let prepared = inputs::prepare(&model, &request)?;
+//! let prepared = input::prepare(&model, &request)?;
 //! let settings = explainer::Settings {
-//!     method: Method::Kernel, samples: Budget::Fixed(2048), seed: 7, target: explainer::TargetSpec::Auto,
+//!     method: Method::Kernel, samples: Budget::Fixed(2048), seed: 7, target: TargetSpec::Auto,
 //!     link: Link::Identity, batch_size: 256, features: "tabular".into(), lime: None,
 //!     pins: Default::default(),
 //! };
@@ -65,41 +67,20 @@
 //! # Ok::<(), explain_core::Error>(())
 //! ```
 
-pub mod audio;
-pub mod budget;
-pub mod charts;
-pub mod config;
-pub mod data;
-pub mod diff;
-pub mod engine;
 pub mod error;
-pub mod estimators;
-pub mod explainer;
-pub mod features;
-pub mod figures;
-pub mod html;
-pub mod image;
-pub mod inputs;
-pub mod inventory;
-pub mod limits;
-pub mod linalg;
-pub mod manifest;
-pub mod masker;
+
+pub mod artifact;
+pub mod attribution;
+pub mod check;
+pub mod input;
+pub mod math;
 pub mod model;
-pub mod numerics;
-pub mod output;
-pub mod pins;
-pub mod plot;
-pub mod profiles;
-pub mod provenance;
-pub mod quality;
-pub mod recipe;
+pub mod render;
 pub mod report;
-pub mod sampling;
-pub mod segmentation;
-pub mod slices;
-pub mod stability;
-pub mod stats;
-pub mod verify;
+pub mod util;
+pub mod validation;
 
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod architecture;

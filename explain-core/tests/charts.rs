@@ -5,11 +5,11 @@
 //! Set `EXPLAIN_CHART_EXAMPLES=/some/dir` to also keep the example charts there for viewing.
 
 use explain_core::Error;
-use explain_core::charts::{
+use explain_core::attribution::quality::Curve;
+use explain_core::render::charts::{
     self, Chart, DisparityBar, DistanceBar, MAX_ROWS, SliceBar, disparities, importance,
     metric_by_slice, profile_distances, quality_curves,
 };
-use explain_core::quality::Curve;
 
 // ---- checks ------------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 //! `explain diff`: the explanation stability gate, on the committed reference reports and
 //! attribution files (mutated in memory).
 
-use explain_core::diff::{Direction, Thresholds, diff};
-use explain_core::stability::{self, kendall_tau_b};
-use explain_core::{Error, stats};
+use explain_core::check::diff::{Direction, Thresholds, diff};
+use explain_core::math::stability::{self, kendall_tau_b};
+use explain_core::{Error, math::stats};
 use serde_json::Value;
 use std::path::Path;
 
@@ -451,9 +451,9 @@ fn mismatched_or_unknown_documents_are_input_errors() {
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{").unwrap();
     let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/inspection/report.json");
-    let e = explain_core::diff::diff_files(&good, &bad, &Thresholds::default()).unwrap_err();
+    let e = explain_core::check::diff::diff_files(&good, &bad, &Thresholds::default()).unwrap_err();
     assert!(e.to_string().contains("bad.json is not valid JSON"), "{e}");
-    let d = explain_core::diff::diff_files(&good, &good, &Thresholds::default()).unwrap();
+    let d = explain_core::check::diff::diff_files(&good, &good, &Thresholds::default()).unwrap();
     assert!(d.passed() && d.new.name.starts_with("NEW ") && d.new.name.ends_with("report.json"));
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Set `EXPLAIN_HTML_PREVIEW=/tmp/html-preview.html` to write the page for a look in a browser.
 
-use explain_core::html::render;
+use explain_core::report::html::render;
 use serde_json::Value;
 use std::path::Path;
 

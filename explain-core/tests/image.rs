@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use explain_core::Error;
-use explain_core::image::{
+use explain_core::input::image::{
     ChannelOrder, Geometry, Layout, Preprocess, blur_baseline, geometry, load, mean_baseline,
     parse_list, parse_scale, parse_size, pixel_ids_to_elements,
 };

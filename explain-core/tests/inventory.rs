@@ -1,10 +1,10 @@
 //! Data inventories: counts, missing values, datasheets, target-market coverage, and the real
 //! sample manifests.
 
-use explain_core::inventory::{
+use explain_core::validation::inventory::{
     self, Datasheet, Inventory, LocaleCount, Options, Role, build, parse_source_arg,
 };
-use explain_core::manifest::Manifest;
+use explain_core::validation::manifest::Manifest;
 use std::path::{Path, PathBuf};
 
 fn sample(rel: &str) -> PathBuf {

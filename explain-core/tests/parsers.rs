@@ -7,10 +7,13 @@
 //! bounded (a few seconds); proptest's seed is fixed by its deterministic runner, so the
 //! cases are the same on every run.
 
-use explain_core::audio::{self, AudioPreprocess};
-use explain_core::explainer::Silent;
-use explain_core::image::{self, Geometry, Layout, Preprocess};
-use explain_core::{config, data, diff, inventory, manifest, verify};
+use explain_core::attribution::explainer::Silent;
+use explain_core::input::audio::{self, AudioPreprocess};
+use explain_core::input::image::{self, Geometry, Layout, Preprocess};
+use explain_core::{
+    check::diff, check::verify, input::tensor, report::config, validation::inventory,
+    validation::manifest,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::path::{Path, PathBuf};
@@ -81,7 +84,7 @@ fn check_file(seed: &Path, ext: &str, cases: u32, parse: impl Fn(&Path)) {
 #[test]
 fn npy_rows_never_panic() {
     check_file(&fixture("tests/data/mlp_x.npy"), "npy", 1000, |p| {
-        let _ = data::read_rows(p, &[10], "input");
+        let _ = tensor::read_rows(p, &[10], "input");
     });
 }
 
@@ -92,7 +95,7 @@ fn csv_rows_never_panic() {
         "csv",
         1000,
         |p| {
-            let _ = data::read_rows(p, &[13], "input");
+            let _ = tensor::read_rows(p, &[13], "input");
         },
     );
 }

@@ -2,7 +2,7 @@
 //!
 //! Set `EXPLAIN_PLOT_EXAMPLES=/some/dir` to also keep the example figures there for viewing.
 
-use explain_core::{Error, plot};
+use explain_core::{Error, render::plot};
 use std::path::{Path, PathBuf};
 
 // ---- realistic example data ------------------------------------------------------------------

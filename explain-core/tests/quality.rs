@@ -5,16 +5,18 @@
 use std::path::PathBuf;
 
 use explain_core::Error;
-use explain_core::engine::Link;
-use explain_core::estimators::Method;
-use explain_core::estimators::lime::{LimeParams, Selection};
-use explain_core::explainer::{self, Explanation, Instance, Settings, Silent, TargetSpec};
-use explain_core::features::FeatureSpec;
-use explain_core::image::{ChannelOrder, Layout, Preprocess};
-use explain_core::inputs::{self, Request};
-use explain_core::masker::BaselineSpec;
+use explain_core::attribution::engine::Link;
+use explain_core::attribution::estimators::Method;
+use explain_core::attribution::estimators::lime::{LimeParams, Selection};
+use explain_core::attribution::explainer::{
+    self, Explanation, Instance, Settings, Silent, TargetSpec,
+};
+use explain_core::attribution::quality::{self, Quality, QualityConfig, Verdict};
+use explain_core::input::features::FeatureSpec;
+use explain_core::input::image::{ChannelOrder, Layout, Preprocess};
+use explain_core::input::masker::BaselineSpec;
+use explain_core::input::{self, Request};
 use explain_core::model::{Model, ModelOptions};
-use explain_core::quality::{self, Quality, QualityConfig, Verdict};
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -68,7 +70,7 @@ impl Case {
         settings: Settings,
     ) -> Case {
         let model = Model::load(&path, &options).unwrap();
-        let mut prepared = inputs::prepare(&model, request).unwrap();
+        let mut prepared = input::prepare(&model, request).unwrap();
         Case {
             path,
             options,

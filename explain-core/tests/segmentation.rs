@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use explain_core::Error;
-use explain_core::segmentation::{count, grid, slic};
+use explain_core::input::segmentation::{count, grid, slic};
 
 /// 96x64 synthetic scene: a horizontal gradient background with three coloured rectangles.
 fn synthetic(width: usize, height: usize) -> Vec<f32> {

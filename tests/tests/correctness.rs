@@ -1,15 +1,15 @@
 //! Correctness of the attributions against closed forms, an independent enumeration
 //! (onnxruntime, Python) and each other; efficiency; reproducibility across thread counts.
 
-use explain_core::budget::{self, Auto, Budget};
-use explain_core::data::{Rows, read_rows};
-use explain_core::engine::Link;
-use explain_core::estimators::Method;
-use explain_core::explainer::{
+use explain_core::attribution::budget::{self, Auto, Budget};
+use explain_core::attribution::engine::Link;
+use explain_core::attribution::estimators::Method;
+use explain_core::attribution::explainer::{
     self, Attributions, Instance, Settings, Silent, Sources, TargetSpec,
 };
-use explain_core::features::FeatureMap;
-use explain_core::masker::{Baseline, BaselineSpec};
+use explain_core::input::features::FeatureMap;
+use explain_core::input::masker::{Baseline, BaselineSpec};
+use explain_core::input::tensor::{Rows, read_rows};
 use explain_core::model::{Model, ModelOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -286,11 +286,11 @@ fn lime_recovers_a_linear_game_and_reports_its_fit() {
     let c = case("linear.onnx", "linear_x.npy", None);
     let w = floats(&json("linear.json")["w"]);
     let mut s = settings(Method::Lime, Some(2000), 0, 0, Link::Identity);
-    s.lime = Some(explain_core::estimators::lime::LimeParams {
+    s.lime = Some(explain_core::attribution::estimators::lime::LimeParams {
         samples: 0,
         kernel_width: 1e6, // flat kernel: ordinary ridge
         num_features: None,
-        selection: explain_core::estimators::lime::Selection::Auto,
+        selection: explain_core::attribution::estimators::lime::Selection::Auto,
     });
     let doc = run(&c, Some(&BaselineSpec::Zero), &s);
     for (i, e) in doc.explanations.iter().enumerate() {
@@ -379,7 +379,7 @@ fn recorded_tract_version_matches_the_lockfile() {
     assert!(
         entry.contains(&format!(
             "version = \"{}\"",
-            explain_core::provenance::TRACT_VERSION
+            explain_core::util::provenance::TRACT_VERSION
         )),
         "update provenance::TRACT_VERSION: {entry}"
     );

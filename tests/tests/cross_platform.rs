@@ -14,11 +14,11 @@
 mod common;
 
 use common::{data, sample};
-use explain_core::config::Loaded;
-use explain_core::explainer::Silent;
+use explain_core::attribution::explainer::Silent;
+use explain_core::check::verify::{self, Agreement, Verification};
+use explain_core::model::numerics::Platform;
 use explain_core::model::{Backend, BackendWrap};
-use explain_core::numerics::Platform;
-use explain_core::verify::{self, Agreement, Verification};
+use explain_core::report::config::Loaded;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -242,7 +242,7 @@ fn a_decision_at_the_threshold_is_a_knife_edge_named_with_its_cause() {
 /// its score computed as the report computes it (the same batches: an output can change in
 /// its last bit with the batch it is in).
 fn undecided_item() -> (String, f64) {
-    use explain_core::explainer::ProgressSink;
+    use explain_core::attribution::explainer::ProgressSink;
     use explain_core::model::{Model, ModelOptions};
     let model = Model::load(
         Path::new(&sample("inspection/defect_cnn.onnx")),
@@ -252,29 +252,30 @@ fn undecided_item() -> (String, f64) {
         },
     )
     .unwrap();
-    let request = explain_core::inputs::Request {
+    let request = explain_core::input::Request {
         inputs: Vec::new(),
-        features: explain_core::features::FeatureSpec::parse("grid:2x2").unwrap(),
+        features: explain_core::input::features::FeatureSpec::parse("grid:2x2").unwrap(),
         background: Vec::new(),
         baseline: None,
-        image: explain_core::image::Preprocess {
-            channels: explain_core::image::ChannelOrder::Gray,
+        image: explain_core::input::image::Preprocess {
+            channels: explain_core::input::image::ChannelOrder::Gray,
             ..Default::default()
         },
         audio: None,
         seed: 0,
         crossfade_ms: 0.0,
     };
-    let manifest =
-        explain_core::manifest::Manifest::read(Path::new(&sample("inspection/manifest.csv")))
-            .unwrap();
+    let manifest = explain_core::validation::manifest::Manifest::read(Path::new(&sample(
+        "inspection/manifest.csv",
+    )))
+    .unwrap();
     let (rows, _) =
-        explain_core::inputs::load_items(&model, &request, &manifest.input_paths()).unwrap();
-    let decision = explain_core::slices::Decision {
+        explain_core::input::load_items(&model, &request, &manifest.input_paths()).unwrap();
+    let decision = explain_core::validation::slices::Decision {
         positive: Some(1),
         threshold: 0.5,
     };
-    let p = explain_core::slices::predict(
+    let p = explain_core::validation::slices::predict(
         &model,
         &manifest,
         &rows,
@@ -302,8 +303,8 @@ fn a_tie_for_the_top_class_is_pinned_and_the_rest_compared() {
     }
     let job = mlp_job(
         d,
-        explain_core::estimators::Method::Kernel,
-        explain_core::explainer::TargetSpec::Top,
+        explain_core::attribution::estimators::Method::Kernel,
+        explain_core::attribution::explainer::TargetSpec::Top,
         200,
         None,
         Some(wrap(Change::Tie)),
@@ -311,7 +312,7 @@ fn a_tie_for_the_top_class_is_pinned_and_the_rest_compared() {
     );
     let (doc, _) = job.run(None, &Silent).unwrap();
     let file = d.join("tie.json");
-    explain_core::output::write_json(&file, &doc).unwrap();
+    explain_core::util::output::write_json(&file, &doc).unwrap();
     assert!(doc.explanations.iter().all(|e| e.target == 0));
     let v = verify::verify_file(
         &file,
@@ -447,14 +448,14 @@ fn the_cli_verifies_across_real_kernel_families_and_portable_runs_are_bit_identi
 /// A job on the test MLP (copied into `d`) with these settings.
 fn mlp_job(
     d: &Path,
-    method: explain_core::estimators::Method,
-    target: explain_core::explainer::TargetSpec,
+    method: explain_core::attribution::estimators::Method,
+    target: explain_core::attribution::explainer::TargetSpec,
     samples: usize,
-    lime: Option<explain_core::estimators::lime::LimeParams>,
+    lime: Option<explain_core::attribution::estimators::lime::LimeParams>,
     wrap: Option<BackendWrap>,
-    pins: explain_core::pins::Pins,
-) -> explain_core::recipe::Job {
-    explain_core::recipe::Job {
+    pins: explain_core::util::pins::Pins,
+) -> explain_core::attribution::recipe::Job {
+    explain_core::attribution::recipe::Job {
         model: d.join("mlp.onnx"),
         output: None,
         inputs: vec![d.join("mlp_x.npy")],
@@ -462,13 +463,13 @@ fn mlp_job(
         method,
         seed: 5,
         target,
-        link: explain_core::engine::Link::Identity,
+        link: explain_core::attribution::engine::Link::Identity,
         batch_size: 64,
         lime,
-        recipe: explain_core::recipe::Recipe {
+        recipe: explain_core::attribution::recipe::Recipe {
             features: "tabular".into(),
             baseline: None,
-            samples: explain_core::budget::Budget::Fixed(samples),
+            samples: explain_core::attribution::budget::Budget::Fixed(samples),
             reduce: None,
             hold: Vec::new(),
             image: None,
@@ -484,8 +485,12 @@ fn mlp_job(
 }
 
 /// A LIME job on the test MLP keeping `k` features (highest weights), with `pins`.
-fn lime_job(d: &Path, k: usize, pins: explain_core::pins::Pins) -> explain_core::recipe::Job {
-    use explain_core::estimators::lime::{LimeParams, Selection};
+fn lime_job(
+    d: &Path,
+    k: usize,
+    pins: explain_core::util::pins::Pins,
+) -> explain_core::attribution::recipe::Job {
+    use explain_core::attribution::estimators::lime::{LimeParams, Selection};
     let lime = LimeParams {
         samples: 0,
         kernel_width: 0.25,
@@ -494,8 +499,8 @@ fn lime_job(d: &Path, k: usize, pins: explain_core::pins::Pins) -> explain_core:
     };
     mlp_job(
         d,
-        explain_core::estimators::Method::Lime,
-        explain_core::explainer::TargetSpec::Index(0),
+        explain_core::attribution::estimators::Method::Lime,
+        explain_core::attribution::explainer::TargetSpec::Index(0),
         300,
         Some(lime),
         None,
@@ -505,7 +510,7 @@ fn lime_job(d: &Path, k: usize, pins: explain_core::pins::Pins) -> explain_core:
 
 #[test]
 fn pinned_choices_are_taken_as_recorded() {
-    use explain_core::pins::{ExplanationKey, ExplanationPin, Pins};
+    use explain_core::util::pins::{ExplanationKey, ExplanationPin, Pins};
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     for f in ["mlp.onnx", "mlp_x.npy", "mlp_bg.npy"] {

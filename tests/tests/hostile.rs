@@ -341,7 +341,7 @@ fn verify_covers_the_page_and_every_artifact_and_stays_inside_the_report() {
     let original_json = std::fs::read(&report).unwrap();
     let rehash = |rel: &str| {
         let mut doc: serde_json::Value = serde_json::from_slice(&original_json).unwrap();
-        let sha = explain_core::provenance::sha256_file(&out.join(rel)).unwrap();
+        let sha = explain_core::util::provenance::sha256_file(&out.join(rel)).unwrap();
         let r = &mut doc["reproducibility"];
         if rel == "report.html" {
             r["page"]["sha256"] = sha.into();

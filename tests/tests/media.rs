@@ -1,14 +1,14 @@
 //! Images and audio: closed-form attributions for models linear in pixels / samples, the
 //! sample models end to end, and bad media input.
 
-use explain_core::audio::AudioPreprocess;
-use explain_core::engine::Link;
-use explain_core::estimators::Method;
-use explain_core::explainer::{self, Attributions, Settings, Silent, TargetSpec};
-use explain_core::features::FeatureSpec;
-use explain_core::image::Preprocess;
-use explain_core::inputs::{self, Request};
-use explain_core::masker::BaselineSpec;
+use explain_core::attribution::engine::Link;
+use explain_core::attribution::estimators::Method;
+use explain_core::attribution::explainer::{self, Attributions, Settings, Silent, TargetSpec};
+use explain_core::input::audio::AudioPreprocess;
+use explain_core::input::features::FeatureSpec;
+use explain_core::input::image::Preprocess;
+use explain_core::input::masker::BaselineSpec;
+use explain_core::input::{self, Request};
 use explain_core::model::{Model, ModelOptions};
 
 mod common;
@@ -57,8 +57,8 @@ fn settings(method: Method) -> Settings {
     }
 }
 
-fn explain(model: &Model, req: &Request, method: Method) -> (Attributions, inputs::Prepared) {
-    let prepared = inputs::prepare(model, req).unwrap();
+fn explain(model: &Model, req: &Request, method: Method) -> (Attributions, input::Prepared) {
+    let prepared = input::prepare(model, req).unwrap();
     let doc = explainer::explain(
         model,
         &prepared.instances,
@@ -522,7 +522,7 @@ fn spectro_patches_of_a_linear_model_are_the_patch_sums() {
     }
     assert!(matches!(
         prepared.views[0],
-        inputs::View::Grid {
+        input::View::Grid {
             rows: 8,
             cols: 6,
             ..
@@ -536,7 +536,7 @@ fn reduce_explains_the_max_or_mean_of_an_output_row() {
     let out = dir.path().join("r.json");
     let (model, x) = (data("mlp.onnx"), data("mlp_x.npy"));
     let probs = Model::load(&model, &ModelOptions::default()).unwrap();
-    let rows = explain_core::data::read_rows(&x, &probs.row_shape, "input").unwrap();
+    let rows = explain_core::input::tensor::read_rows(&x, &probs.row_shape, "input").unwrap();
     let p = probs.run(1, rows.row(0)).unwrap();
     for (reduce, want) in [
         ("max", p.iter().copied().fold(f32::MIN, f32::max) as f64),
@@ -611,7 +611,7 @@ fn float_stereo_wav_channel_and_background_clips() {
     }
     assert_eq!(doc.params.baseline, "background (1 clips)");
     req.audio.as_mut().unwrap().channel = Some(2);
-    let err = inputs::prepare(&model, &req).err().unwrap().to_string();
+    let err = input::prepare(&model, &req).err().unwrap().to_string();
     assert!(
         err.contains("stereo.wav") && err.contains("2 channels"),
         "{err}"

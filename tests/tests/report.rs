@@ -44,7 +44,7 @@ fn check_report_dir(dir: &Path) -> Value {
     for a in artifacts {
         let bytes = std::fs::read(dir.join(a["path"].as_str().unwrap())).unwrap();
         assert_eq!(
-            explain_core::provenance::sha256_hex(&bytes),
+            explain_core::util::provenance::sha256_hex(&bytes),
             a["sha256"].as_str().unwrap(),
             "{}",
             a["path"]
@@ -96,7 +96,7 @@ fn reference_reports_validate_and_match_their_files() {
         let config = repo(&format!("models-sample/{task}/explain.toml"));
         assert_eq!(
             doc["reproducibility"]["config"]["sha256"],
-            explain_core::provenance::sha256_file(&config).unwrap(),
+            explain_core::util::provenance::sha256_file(&config).unwrap(),
             "reports/{task} is stale: regenerate it with the README's command"
         );
         let model = repo(&format!(
@@ -105,7 +105,7 @@ fn reference_reports_validate_and_match_their_files() {
         ));
         assert_eq!(
             doc["identification"]["model"]["sha256"],
-            explain_core::provenance::sha256_file(&model).unwrap()
+            explain_core::util::provenance::sha256_file(&model).unwrap()
         );
     }
 }

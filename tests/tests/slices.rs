@@ -95,7 +95,7 @@ fn inspection_slices_equal_fairlearn_and_onnxruntime() {
     }
     assert_eq!(
         got["predictions"]["sha256"].as_str().unwrap(),
-        explain_core::provenance::sha256_hex(csv.as_bytes())
+        explain_core::util::provenance::sha256_hex(csv.as_bytes())
     );
 
     assert_eq!(got["overall"]["n"], want["overall"]["n"]);
@@ -334,7 +334,7 @@ fn explanation_profiles_equal_the_closed_form_and_flag_different_evidence() {
         for (g, w) in floats(&s["mean_abs"]).iter().zip(&want) {
             assert!((g - w).abs() < 1e-5, "{}: {g} vs {w}", s["value"]);
         }
-        let rho = explain_core::stats::spearman(&want, &overall).unwrap();
+        let rho = explain_core::math::stats::spearman(&want, &overall).unwrap();
         let d = s["spearman_distance"].as_f64().unwrap();
         assert!((d - (1.0 - rho)).abs() < 1e-9, "{d} vs {}", 1.0 - rho);
         let verdict = if d > 0.5 { "flag" } else { "pass" };

@@ -10,13 +10,15 @@
 //! value. Models whose files
 //! are missing are skipped. The results are in `benches/leverage-vs-kernel.md`.
 
-use explain_core::budget::Budget;
-use explain_core::data::{Rows, read_rows};
-use explain_core::engine::Link;
-use explain_core::estimators::Method;
-use explain_core::explainer::{self, Attributions, Instance, Settings, Silent, TargetSpec};
-use explain_core::features::FeatureMap;
-use explain_core::masker::Baseline;
+use explain_core::attribution::budget::Budget;
+use explain_core::attribution::engine::Link;
+use explain_core::attribution::estimators::Method;
+use explain_core::attribution::explainer::{
+    self, Attributions, Instance, Settings, Silent, TargetSpec,
+};
+use explain_core::input::features::FeatureMap;
+use explain_core::input::masker::Baseline;
+use explain_core::input::tensor::{Rows, read_rows};
 use explain_core::model::{Model, ModelOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -12,8 +12,8 @@
 //! features (the script does), or with `--portable` for the portable mode.
 
 use explain_benches::{coalition_rows, run_batched, sample_probes};
+use explain_core::model::numerics::{Mode, Platform};
 use explain_core::model::{Model, ModelOptions};
-use explain_core::numerics::{Mode, Platform};
 use serde_json::{Value, json};
 use std::path::Path;
 
