@@ -972,7 +972,9 @@ fn summarise(doc: &Attributions, out: &std::path::Path) -> String {
                         "pass (attributions changed)",
                     explain_core::attribution::quality::Verdict::Flag =>
                         "FLAG (attributions survived randomised weights)",
-                    explain_core::attribution::quality::Verdict::NotApplicable => "not applicable",
+                    explain_core::attribution::quality::Verdict::NotApplicable
+                    | explain_core::attribution::quality::Verdict::InsufficientData =>
+                        "not applicable",
                 }
             );
         }

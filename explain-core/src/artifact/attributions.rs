@@ -3,6 +3,7 @@
 
 use crate::Result;
 use crate::artifact::spec::{Budget, HeldInput, Link, Method, QualityConfig, Selection};
+pub use crate::artifact::verdict::Verdict;
 use crate::input::Request;
 use crate::input::audio::AudioPreprocess;
 use crate::input::features::FeatureSpec;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 pub const SCHEMA: &str = "explain.attributions/1";
 
 /// The model as recorded in an artifact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelRef {
     pub path: String,
     pub sha256: String,
@@ -64,7 +65,7 @@ impl ModelRef {
 }
 
 /// The parameters as recorded in an artifact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Params {
     /// The coalition budget of the first explanation (with `--samples auto`, the budget it
     /// stopped at; each explanation records its own in `auto`).
@@ -91,7 +92,7 @@ pub struct Params {
 }
 
 /// One explained row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Explanation {
     /// `file` for a one-row file, else `file#row`.
     pub input: String,
@@ -121,7 +122,7 @@ pub struct Explanation {
 }
 
 /// An attribution file (`explain shap|lime --out`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Attributions {
     pub schema: String,
     pub tool: Tool,
@@ -140,7 +141,7 @@ pub struct Attributions {
 }
 
 /// The surrogate model LIME fitted, reported beside its coefficients.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Surrogate {
     pub intercept: f64,
     /// Weighted R² of the surrogate on its samples.
@@ -157,7 +158,7 @@ pub struct Surrogate {
 }
 
 /// What `--samples auto` did for one explanation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AutoOutcome {
     /// The budget of the reported estimate.
     pub samples: usize,
@@ -174,7 +175,7 @@ pub struct AutoOutcome {
 }
 
 /// One round of `--samples auto`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AutoRound {
     pub samples: usize,
     pub se_ratio: Option<f64>,
@@ -182,7 +183,7 @@ pub struct AutoRound {
 
 /// A deletion or insertion curve: the explained output (link scale) against the share of
 /// features switched.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Curve {
     /// Share of features switched off (deletion) or on (insertion), from 0 to 1.
     pub x: Vec<f64>,
@@ -217,7 +218,7 @@ impl Curve {
 ///
 /// All are fractions in `[0, 1]` (Visani et al. print them ×100). `None` when there is only
 /// one run (`seeds = 0`) and the method is random.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SeedStability {
     /// The seeds of the runs compared, the explanation's own first.
     pub seeds: Vec<u64>,
@@ -230,19 +231,6 @@ pub struct SeedStability {
     pub vsi: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csi: Option<f64>,
-}
-
-/// The outcome of the model-randomisation sanity check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// The explanation changed when the weights were randomised.
-    Pass,
-    /// The explanation survived randomisation: it does not reflect the learned weights.
-    Flag,
-    /// There was nothing to randomise, or the check was skipped or could not run (the note
-    /// says which).
-    NotApplicable,
 }
 
 /// The model-randomisation sanity check (Adebayo et al. 2018).
@@ -259,7 +247,7 @@ pub enum Verdict {
 /// `StreamKey(seed, model SHA-256, "", 0, "quality/randomise-weights")`, one stream per
 /// initializer. The randomised copy is explained with the original model's stream key, so
 /// both explanations use the same coalitions and any difference comes from the weights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Randomisation {
     pub verdict: Verdict,
     /// Layers asked for.
@@ -281,7 +269,7 @@ pub struct Randomisation {
 }
 
 /// Quality figures for one explanation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Quality {
     /// `|Σ values − (prediction − base_value)|` for SHAP methods; `None` for LIME.
     pub efficiency_residual: Option<f64>,
@@ -306,7 +294,7 @@ pub struct Quality {
 }
 
 /// What was asked for beyond the recorded parameters (see the module docs).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recipe {
     /// The feature spec as given (`auto`, `grid:8x8`, ...).

@@ -4,6 +4,7 @@
 
 use crate::artifact::attributions::ModelRef;
 use crate::artifact::spec::TargetSpec;
+pub use crate::artifact::verdict::Verdict;
 use crate::util::provenance::{FileRef, Tool};
 use crate::{Result, bad_input};
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA: &str = "explain.slices/1";
 
 /// How scores become decisions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Mode {
     /// Score = output `score_output` (the positive class's, or a single output's probability
@@ -54,7 +55,9 @@ impl Mode {
 }
 
 /// The metrics, each a proportion with its own denominator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Correct decisions / items.
@@ -109,7 +112,7 @@ impl Metric {
 
 /// One metric of one set of items: value, Wilson 95% interval and the denominator. Value and
 /// interval are `null` when the denominator is 0 (e.g. TPR of a slice without positives).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct MetricValue {
     pub value: Option<f64>,
     pub ci95: Option<[f64; 2]>,
@@ -118,7 +121,9 @@ pub struct MetricValue {
 }
 
 /// Whether a slice has enough items for a verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,
@@ -126,28 +131,28 @@ pub enum Status {
 }
 
 /// The metrics of all items.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Overall {
     pub n: u64,
-    pub metrics: BTreeMap<&'static str, MetricValue>,
+    pub metrics: BTreeMap<String, MetricValue>,
 }
 
 /// One slice: the items whose attribute (or attributes, for an intersection) has one value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Slice {
     /// The column, or `a & b` for an intersection.
     pub attribute: String,
     /// The value, or `x & y` for an intersection.
     pub value: String,
     pub n: u64,
-    pub metrics: BTreeMap<&'static str, MetricValue>,
+    pub metrics: BTreeMap<String, MetricValue>,
     pub status: Status,
     #[serde(skip)]
     pub members: Vec<usize>,
 }
 
 /// How a disparity is judged.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// Worst/best ratio (min/max) must be at least the threshold.
@@ -156,17 +161,8 @@ pub enum RuleKind {
     Difference,
 }
 
-/// A verdict on a disparity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Pass,
-    Flag,
-    InsufficientData,
-}
-
 /// How much one metric varies between the slices of one attribute.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Disparity {
     pub attribute: String,
     pub metric: Metric,
@@ -185,7 +181,7 @@ pub struct Disparity {
     /// Chi-square test that the compared slices share one proportion.
     pub p_value: Option<f64>,
     /// Holm-adjusted p-value (with `holm`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_holm: Option<f64>,
     pub verdict: Verdict,
     pub worst: Option<String>,
@@ -195,7 +191,7 @@ pub struct Disparity {
 }
 
 /// Counts of values of one attribute.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct AttributeSummary {
     pub attribute: String,
     pub values: usize,
@@ -204,7 +200,7 @@ pub struct AttributeSummary {
 }
 
 /// `slices.json`: the validation record of one model on one manifest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Document {
     pub schema: String,
     pub tool: Tool,
@@ -220,12 +216,12 @@ pub struct Document {
     pub slices: Vec<Slice>,
     pub disparities: Vec<Disparity>,
     /// Explanation profiles per slice (absent when not asked for).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Profiles>,
 }
 
 /// The decision rule as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct DecisionRecord {
     pub mode: Mode,
     pub threshold: f64,
@@ -233,7 +229,7 @@ pub struct DecisionRecord {
 }
 
 /// A disparity rule as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct RuleRecord {
     pub metric: Metric,
     pub rule: RuleKind,
@@ -241,7 +237,7 @@ pub struct RuleRecord {
 }
 
 /// The parameters as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Params {
     pub slice_by: Vec<String>,
     pub intersect: Vec<Vec<String>>,
@@ -305,7 +301,7 @@ impl Document {
         }
         let _ = writeln!(s);
         let row =
-            |s: &mut String, name: &str, n: u64, ms: &BTreeMap<&str, MetricValue>, note: &str| {
+            |s: &mut String, name: &str, n: u64, ms: &BTreeMap<String, MetricValue>, note: &str| {
                 let _ = write!(s, "{:<28} {:>6}", truncate(name, 28), n);
                 for m in metrics {
                     let v = &ms[m.name()];
@@ -394,7 +390,7 @@ pub struct ProfileConfig {
 }
 
 /// One slice's profile.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SliceProfile {
     pub attribute: String,
     pub value: String,
@@ -411,7 +407,7 @@ pub struct SliceProfile {
 }
 
 /// Profiles of every slice, and the overall one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Profiles {
     pub method: String,
     pub features: String,

@@ -8,7 +8,7 @@ use crate::{Error, Result, bad_input};
 use serde::{Deserialize, Serialize};
 
 /// Which estimator to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     Exact,
@@ -44,7 +44,9 @@ impl Method {
 }
 
 /// The scale attributions are computed on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Link {
     /// The model output itself.
@@ -87,7 +89,7 @@ pub const AUTO_MAX_SAMPLES: usize = 65536;
 
 /// A coalition budget per explanation. In JSON: absent (the default), a number, or
 /// `{"auto": {"tolerance": 0.01, "max_samples": 65536}}`.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Budget {
     /// The method's default (Kernel SHAP's `2M + 2048` for the SHAP methods).
@@ -101,7 +103,7 @@ pub enum Budget {
 }
 
 /// The settings of an automatic budget.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Auto {
     /// Stop when the largest standard error is at most this share of the attribution range.
@@ -203,7 +205,7 @@ pub const LIME_KERNEL_WIDTH: f64 = 0.25;
 pub const LIME_SAMPLES: usize = 1000;
 
 /// How features are chosen when fewer than `M` are wanted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Selection {
     /// `forward` when `K ≤ 6`, else `highest` (lime's `auto`).
@@ -226,7 +228,7 @@ impl Selection {
 }
 
 /// LIME's parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LimeParams {
     pub samples: usize,
     pub kernel_width: f64,
@@ -281,7 +283,7 @@ pub const RANDOMISATION_THRESHOLD: f64 = 0.8;
 pub const QUALITY_MAX_STEPS: usize = 64;
 
 /// What [`quality`] computes, and how much.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct QualityConfig {
     /// Steps of the deletion and insertion curves (each curve has `steps + 1` points, the
@@ -312,7 +314,7 @@ impl Default for QualityConfig {
 }
 
 /// A model input held constant: zeros, or the values of a float32 `.npy` file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeldInput {
     pub name: String,

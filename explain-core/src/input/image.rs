@@ -14,7 +14,7 @@ use crate::util::limits::shape_string;
 use crate::{Error, Result, bad_input};
 
 /// Axis order of an image tensor row (without the batch axis).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// `[C, H, W]`: channel planes.
@@ -24,7 +24,7 @@ pub enum Layout {
 }
 
 /// Which channels the model expects, in tensor channel order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelOrder {
     /// Three channels R, G, B.
@@ -40,7 +40,7 @@ pub enum ChannelOrder {
 /// Tensor value of channel `c` (in the model's channel order) = `(v * scale - mean[c]) / std[c]`,
 /// where `v` is the pixel's channel value in 0..=255 (as f32; for gray, the unrounded luma).
 /// `mean` and `std` have 1 entry (used for every channel) or one per channel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Preprocess {
     /// WxH to resize to; `None` = the model input's. When given it must equal the model's.
     pub size: Option<(u32, u32)>,

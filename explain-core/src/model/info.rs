@@ -10,7 +10,7 @@ use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
 /// One dimension of a declared tensor shape.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Dim {
     /// A fixed size.
@@ -29,7 +29,7 @@ impl std::fmt::Display for Dim {
 }
 
 /// Name, declared shape and element type of a model input or output.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TensorInfo {
     pub name: String,
     pub shape: Vec<Dim>,
@@ -44,14 +44,14 @@ impl TensorInfo {
 }
 
 /// An operator set the model imports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Opset {
     pub domain: String,
     pub version: i64,
 }
 
 /// What a model file declares, as printed by `explain inspect`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ModelInfo {
     pub path: String,
     pub sha256: String,
@@ -66,12 +66,12 @@ pub struct ModelInfo {
     pub outputs: Vec<TensorInfo>,
     /// Files beside the model that hold its weights (ONNX external data), relative to the
     /// model's directory, with their SHA-256: part of the model as much as the file itself.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_data: Vec<ExternalData>,
 }
 
 /// A file of a model's weights (ONNX external data).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ExternalData {
     /// As the model names it: relative to the model's directory.
     pub location: String,

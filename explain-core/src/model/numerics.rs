@@ -38,7 +38,9 @@ use tract_onnx::prelude::tract_linalg::{isa, knobs, routines};
 use tract_onnx::prelude::{Datum, tract_data};
 
 /// How tract chooses its kernels.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// The fastest kernels this CPU can run (tract's own choice): the bits depend on the
@@ -125,7 +127,7 @@ fn pin_portable() {
 
 /// What decides the bits of a backend's outputs on this machine, as recorded in artifacts
 /// (`model.numerics`, `identification.numerics`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Platform {
     pub mode: Mode,
     /// `x86_64`, `aarch64`, ...

@@ -14,7 +14,7 @@ pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const TRACT_VERSION: &str = "0.23.9";
 
 /// `{"name": "explain", "version": "…"}` as written at the top of every artifact.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
@@ -74,10 +74,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A file that went into an artifact.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileRef {
     pub path: String,
     pub sha256: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<usize>,
 }

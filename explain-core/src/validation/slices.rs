@@ -295,14 +295,14 @@ impl Confusion {
     }
 }
 
-fn metric_values(c: &Confusion, mode: &Mode) -> BTreeMap<&'static str, MetricValue> {
+fn metric_values(c: &Confusion, mode: &Mode) -> BTreeMap<String, MetricValue> {
     mode.metrics()
         .iter()
         .map(|&m| {
             let (k, n) = c.counts(m);
             let value = (n > 0).then(|| k as f64 / n as f64);
             let ci95 = stats::wilson(k, n).map(|(lo, hi)| [lo, hi]);
-            (m.name(), MetricValue { value, ci95, n })
+            (m.name().to_string(), MetricValue { value, ci95, n })
         })
         .collect()
 }

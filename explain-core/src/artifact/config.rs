@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Shown at the top of the report.
@@ -57,14 +57,16 @@ pub struct Config {
     /// The datasheet fields inline (the format of [`crate::validation::inventory::Datasheet`]), instead of
     /// `[data] datasheet = FILE`.
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub datasheet: Option<toml::Table>,
     /// Target markets → required locales (replaces the defaults).
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub markets: Option<toml::Table>,
 }
 
 /// `[data]`: the data inventory besides the validation manifest.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataSection {
     /// Other manifests, as `ROLE=PATH` (train, test, background) or `PATH` (validation).
@@ -76,7 +78,7 @@ pub struct DataSection {
 }
 
 /// `[model]`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
     pub path: String,
@@ -114,7 +116,7 @@ fn default_batch() -> usize {
 }
 
 /// A number or a string such as `"1/255"`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Scale {
     Number(f64),
@@ -122,7 +124,7 @@ pub enum Scale {
 }
 
 /// `[image]`: preprocessing as for the CLI's image flags.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSection {
     #[serde(default)]
@@ -156,7 +158,7 @@ fn one_list() -> Vec<f32> {
 }
 
 /// `[audio]`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AudioSection {
     pub sample_rate: u32,
@@ -169,7 +171,7 @@ pub struct AudioSection {
 }
 
 /// `[explanations]`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExplanationsSection {
     /// Estimators, each written to its own attribution file; the first is plotted per item.
@@ -185,6 +187,7 @@ pub struct ExplanationsSection {
     pub background: Vec<String>,
     /// An output index, `top` or `auto`.
     #[serde(default = "auto_target")]
+    #[schemars(with = "serde_json::Value")]
     pub target: toml::Value,
     #[serde(default = "identity")]
     pub link: String,
@@ -221,7 +224,7 @@ fn identity() -> String {
 }
 
 /// `[validation]`: as for `explain slices`.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidationSection {
     pub manifest: String,
@@ -277,7 +280,7 @@ fn profile_samples() -> usize {
 }
 
 /// `[intended_use]`: what the system is for, in the provider's words.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntendedUse {
     pub purpose: String,

@@ -1,0 +1,534 @@
+//! `explain.inventory/1`: where the data came from (datasheet fields per dataset), counts by
+//! attribute and language, and target-market coverage of the validation data.
+
+use crate::util::provenance::{FileRef, Tool};
+use crate::{Result, bad_input};
+use serde::{Deserialize, Serialize};
+use std::fmt::{self, Write as _};
+
+/// The `schema` field of an inventory document.
+pub const SCHEMA: &str = "explain.inventory/1";
+
+/// What a manifest's data was used for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Train,
+    Validation,
+    Test,
+    Background,
+}
+
+impl Role {
+    /// Every role, in the order totals are reported.
+    pub const ALL: [Role; 4] = [Role::Train, Role::Validation, Role::Test, Role::Background];
+
+    /// `train`, `validation`, `test` or `background`, in any case.
+    pub fn parse(text: &str) -> Result<Role> {
+        let t = text.trim();
+        match Role::ALL
+            .iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(t))
+        {
+            Some(r) => Ok(*r),
+            None => bad_input!(
+                "unknown data role '{t}' (roles: {})",
+                Role::ALL.map(Role::as_str).join(", ")
+            ),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Train => "train",
+            Role::Validation => "validation",
+            Role::Test => "test",
+            Role::Background => "background",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a datasheet says about a dataset. Every field is optional; see the module
+/// documentation for the TOML format. Serialised as is, `null` where not stated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DatasheetFields {
+    pub name: Option<String>,
+    /// Where the data comes from.
+    pub origin: Option<String>,
+    pub collection_period: Option<String>,
+    /// Where the data was collected (countries or regions).
+    pub collection_geography: Option<Vec<String>>,
+    pub licence: Option<String>,
+    /// Consent or other legal basis for using the data.
+    pub legal_basis: Option<String>,
+    /// How the labels were made.
+    pub labelling: Option<String>,
+    /// For example "biometric (face images)".
+    pub data_category: Option<String>,
+    pub security_grade: Option<String>,
+    pub cross_border_transfer_assessed: Option<bool>,
+    pub cross_border_notes: Option<String>,
+    pub contains_personal_data: Option<bool>,
+    /// Limitations the data's makers know of.
+    pub known_gaps: Option<Vec<String>>,
+}
+
+impl DatasheetFields {
+    /// `self`, with every field that `over` states replaced by `over`'s; `known_gaps` are
+    /// concatenated (`self`'s first).
+    pub(crate) fn overridden_by(&self, over: &DatasheetFields) -> DatasheetFields {
+        fn pick<T: Clone>(base: &Option<T>, over: &Option<T>) -> Option<T> {
+            over.clone().or_else(|| base.clone())
+        }
+        let known_gaps = match (&self.known_gaps, &over.known_gaps) {
+            (Some(a), Some(b)) => Some(a.iter().chain(b).cloned().collect()),
+            (a, b) => pick(a, b),
+        };
+        DatasheetFields {
+            name: pick(&self.name, &over.name),
+            origin: pick(&self.origin, &over.origin),
+            collection_period: pick(&self.collection_period, &over.collection_period),
+            collection_geography: pick(&self.collection_geography, &over.collection_geography),
+            licence: pick(&self.licence, &over.licence),
+            legal_basis: pick(&self.legal_basis, &over.legal_basis),
+            labelling: pick(&self.labelling, &over.labelling),
+            data_category: pick(&self.data_category, &over.data_category),
+            security_grade: pick(&self.security_grade, &over.security_grade),
+            cross_border_transfer_assessed: pick(
+                &self.cross_border_transfer_assessed,
+                &over.cross_border_transfer_assessed,
+            ),
+            cross_border_notes: pick(&self.cross_border_notes, &over.cross_border_notes),
+            contains_personal_data: pick(
+                &self.contains_personal_data,
+                &over.contains_personal_data,
+            ),
+            known_gaps,
+        }
+    }
+
+    /// One line per field a reviewer expects and this datasheet does not state.
+    pub fn gaps(&self) -> Vec<String> {
+        let mut gaps = Vec::new();
+        let mut need = |stated: bool, what: &str| {
+            if !stated {
+                gaps.push(format!("{what} not stated"));
+            }
+        };
+        need(self.name.is_some(), "name");
+        need(self.origin.is_some(), "origin");
+        need(self.collection_period.is_some(), "collection period");
+        need(self.collection_geography.is_some(), "collection geography");
+        need(self.licence.is_some(), "licence");
+        need(self.legal_basis.is_some(), "legal basis (consent)");
+        need(self.labelling.is_some(), "labelling procedure");
+        need(self.data_category.is_some(), "data category");
+        need(self.security_grade.is_some(), "security grade");
+        need(
+            self.cross_border_transfer_assessed.is_some(),
+            "cross-border transfer assessment",
+        );
+        need(self.known_gaps.is_some(), "known gaps");
+        if self.contains_personal_data == Some(true)
+            && self.legal_basis.is_none()
+            && let Some(g) = gaps.iter_mut().find(|g| g.starts_with("legal basis"))
+        {
+            g.push_str(" although the data contains personal data");
+        }
+        gaps
+    }
+
+    /// Empty strings and empty lists (other than `known_gaps`) are read as not stated.
+    pub(crate) fn tidy(mut self) -> DatasheetFields {
+        fn text(v: &mut Option<String>) {
+            if let Some(s) = v {
+                let t = s.trim();
+                if t.is_empty() {
+                    *v = None;
+                } else if t.len() != s.len() {
+                    *v = Some(t.to_string());
+                }
+            }
+        }
+        for v in [
+            &mut self.name,
+            &mut self.origin,
+            &mut self.collection_period,
+            &mut self.licence,
+            &mut self.legal_basis,
+            &mut self.labelling,
+            &mut self.data_category,
+            &mut self.security_grade,
+            &mut self.cross_border_notes,
+        ] {
+            text(v);
+        }
+        for l in [&mut self.collection_geography, &mut self.known_gaps]
+            .into_iter()
+            .flatten()
+        {
+            l.retain(|s| !s.trim().is_empty());
+            for s in l.iter_mut() {
+                *s = s.trim().to_string();
+            }
+        }
+        if self
+            .collection_geography
+            .as_ref()
+            .is_some_and(Vec::is_empty)
+        {
+            self.collection_geography = None;
+        }
+        self
+    }
+}
+
+/// How often one value occurs; `share` is of all the manifest's items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ValueCount {
+    pub value: String,
+    pub count: usize,
+    pub share: f64,
+}
+
+/// Set when an attribute has more than [`MAX_LISTED_VALUES`] distinct values and only the
+/// [`SUMMARY_TOP`] most frequent are listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Truncated {
+    pub listed: usize,
+    /// Distinct values not listed, and the items that have them.
+    pub other_values: usize,
+    pub other_items: usize,
+    pub other_share: f64,
+    pub note: String,
+}
+
+/// The values of one column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AttributeCounts {
+    pub name: String,
+    /// Distinct non-missing values.
+    pub distinct: usize,
+    pub missing: usize,
+    pub missing_share: f64,
+    /// By count, most frequent first, then by value.
+    pub values: Vec<ValueCount>,
+    pub truncated: Option<Truncated>,
+}
+
+/// A locale and its number of items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LocaleCount {
+    pub locale: String,
+    pub count: usize,
+}
+
+/// Items of one language (primary subtag), with the locales they carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LanguageCount {
+    pub language: String,
+    pub count: usize,
+    pub share: f64,
+    /// Regional locales of these items (from the locale column, or the language column when
+    /// its values carry a region), most frequent first.
+    pub locales: Vec<LocaleCount>,
+}
+
+/// The languages of one manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LanguageCoverage {
+    pub column: String,
+    pub locale_column: Option<String>,
+    /// Items with no language value.
+    pub missing: usize,
+    pub languages: Vec<LanguageCount>,
+}
+
+/// One manifest's inventory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Dataset {
+    /// The manifest path as given.
+    pub manifest: String,
+    pub sha256: String,
+    pub role: Role,
+    pub items: usize,
+    pub columns: Vec<String>,
+    /// The `label` column's values (class balance), when there is one.
+    pub label: Option<AttributeCounts>,
+    /// Every column but `input` and `label`, in file order.
+    pub attributes: Vec<AttributeCounts>,
+    pub language_coverage: Option<LanguageCoverage>,
+    /// The `manifest` value of the `[[dataset]]` entry that applied, if any.
+    pub datasheet_entry: Option<String>,
+    /// The datasheet fields that apply (top level, overridden by the entry).
+    pub datasheet: DatasheetFields,
+    /// Fields the datasheet does not state ("licence not stated").
+    pub gaps: Vec<String>,
+}
+
+/// Manifests and items of one role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RoleTotal {
+    pub role: Role,
+    pub manifests: usize,
+    pub items: usize,
+}
+
+/// Totals over all manifests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Totals {
+    pub manifests: usize,
+    pub items: usize,
+    /// In the order train, validation, test, background; roles with no manifest left out.
+    pub by_role: Vec<RoleTotal>,
+}
+
+/// One required locale of a market.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LocaleCoverage {
+    pub locale: String,
+    /// Validation items with this locale (or a more specific tag of it).
+    pub n: usize,
+    /// `n >= min_n`.
+    pub sufficient: bool,
+    /// Other locales of the same language in the validation data.
+    pub same_language: Vec<LocaleCount>,
+    /// For a person: "fr-FR missing; fr present as fr-CA (80)".
+    pub note: String,
+}
+
+/// One target market.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MarketCoverage {
+    pub market: String,
+    pub required: Vec<String>,
+    /// `None` when coverage cannot be assessed.
+    pub covered: Option<bool>,
+    pub locales: Vec<LocaleCoverage>,
+    /// "covered — …", "NOT COVERED — …" or "not assessable" (the reason is
+    /// [`Coverage::reason`]).
+    pub verdict: String,
+}
+
+/// Target-market coverage of the validation data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Coverage {
+    pub assessable: bool,
+    /// Why coverage is not assessable.
+    pub reason: Option<String>,
+    /// The locale column(s) read.
+    pub columns: Vec<String>,
+    pub min_n: usize,
+    /// "default" or the datasheet's path.
+    pub markets_from: String,
+    /// The validation manifests whose items were counted.
+    pub manifests: Vec<String>,
+    /// Items counted, and those among them with no locale value.
+    pub items: usize,
+    pub missing: usize,
+    /// Every locale in the counted validation data, most frequent first.
+    pub locales: Vec<LocaleCount>,
+    pub markets: Vec<MarketCoverage>,
+    /// Names of markets not covered (empty when not assessable).
+    pub not_covered: Vec<String>,
+}
+
+/// The inventory document (`schema` [`SCHEMA`]). Serialises to byte-for-byte the same JSON
+/// for the same inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Inventory {
+    pub schema: String,
+    pub tool: Tool,
+    pub datasheet: Option<FileRef>,
+    pub datasets: Vec<Dataset>,
+    pub totals: Totals,
+    pub coverage: Coverage,
+    /// Things a reviewer should know that are no error: train/validation overlap, datasheet
+    /// entries that match no manifest, manifests without a locale column.
+    pub notes: Vec<String>,
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+fn top_values(a: &AttributeCounts, k: usize) -> String {
+    let mut parts: Vec<String> = a
+        .values
+        .iter()
+        .take(k)
+        .map(|v| format!("{} {} ({})", v.value, v.count, percent(v.share)))
+        .collect();
+    if a.distinct > k {
+        parts.push("…".into());
+    }
+    parts.join(", ")
+}
+
+impl Inventory {
+    /// A short text table for the terminal: each manifest with its class balance, languages,
+    /// attributes and datasheet gaps; totals; and one line per target market, with a plain
+    /// "NOT COVERED — …" for each market that is not covered.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "Data inventory ({})", self.schema);
+        match &self.datasheet {
+            Some(d) => {
+                let _ = writeln!(s, "Datasheet: {}", d.path);
+            }
+            None => {
+                let _ = writeln!(s, "Datasheet: none given");
+            }
+        }
+        for d in &self.datasets {
+            let _ = writeln!(
+                s,
+                "\n{}  {}  {}  sha256 {}",
+                d.role,
+                d.manifest,
+                plural(d.items, "item", "items"),
+                &d.sha256[..d.sha256.len().min(12)]
+            );
+            if let Some(name) = &d.datasheet.name {
+                let _ = writeln!(s, "  name: {name}");
+            }
+            if let Some(l) = &d.label {
+                let _ = writeln!(s, "  label: {}", top_values(l, 6));
+            }
+            if let Some(lc) = &d.language_coverage {
+                let langs: Vec<String> = lc
+                    .languages
+                    .iter()
+                    .map(|l| {
+                        let mut t = format!("{} {} ({})", l.language, l.count, percent(l.share));
+                        if !l.locales.is_empty() {
+                            let _ = write!(t, " [{}]", list_locales(&l.locales));
+                        }
+                        t
+                    })
+                    .collect();
+                let _ = writeln!(s, "  languages ('{}'): {}", lc.column, langs.join(", "));
+            }
+            if !d.attributes.is_empty() {
+                let width = d
+                    .attributes
+                    .iter()
+                    .map(|a| a.name.len())
+                    .max()
+                    .unwrap_or(0)
+                    .max(9);
+                let _ = writeln!(
+                    s,
+                    "  {:width$}  values  missing  most frequent",
+                    "attribute"
+                );
+                for a in &d.attributes {
+                    let _ = writeln!(
+                        s,
+                        "  {:width$}  {:>6}  {:>7}  {}",
+                        a.name,
+                        a.distinct,
+                        a.missing,
+                        top_values(a, 3)
+                    );
+                }
+            }
+            if d.gaps.is_empty() {
+                let _ = writeln!(s, "  datasheet gaps: none");
+            } else {
+                let _ = writeln!(s, "  datasheet gaps: {}", d.gaps.join("; "));
+            }
+            if let Some(k) = &d.datasheet.known_gaps {
+                for g in k {
+                    let _ = writeln!(s, "  known gap: {g}");
+                }
+            }
+        }
+        let roles: Vec<String> = self
+            .totals
+            .by_role
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}, {}",
+                    r.role,
+                    plural(r.manifests, "manifest", "manifests"),
+                    plural(r.items, "item", "items")
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "\nTotals: {}", roles.join("; "));
+        let c = &self.coverage;
+        if c.assessable {
+            let _ = writeln!(
+                s,
+                "\nTarget-market coverage: {} validation items by {}, at least {} per required locale (markets: {})",
+                c.items,
+                c.columns
+                    .iter()
+                    .map(|c| format!("'{c}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                c.min_n,
+                c.markets_from
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "\nTarget-market coverage: NOT ASSESSABLE — {} (markets: {})",
+                c.reason.as_deref().unwrap_or("unknown reason"),
+                c.markets_from
+            );
+        }
+        for m in &c.markets {
+            let _ = writeln!(
+                s,
+                "  {} ({}): {}",
+                m.market,
+                m.required.join(", "),
+                m.verdict
+            );
+        }
+        if c.assessable {
+            if c.not_covered.is_empty() {
+                let _ = writeln!(s, "All target markets covered.");
+            } else {
+                let _ = writeln!(s, "Markets not covered: {}", c.not_covered.join(", "));
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "note: {n}");
+        }
+        s
+    }
+}
+
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub(crate) fn list_locales(locales: &[LocaleCount]) -> String {
+    locales
+        .iter()
+        .map(|l| format!("{} ({})", l.locale, l.count))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
