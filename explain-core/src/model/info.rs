@@ -130,17 +130,22 @@ fn external_data(graph: &pb::GraphProto, path: &Path) -> Result<Vec<ExternalData
 ///
 /// Fails with [`Error::Input`] (naming the file) when the file is missing or is not ONNX.
 pub fn inspect(path: &Path) -> Result<ModelInfo> {
-    Ok(read_proto(path)?.1)
+    Ok(read_proto(&read_model_file(path)?, path)?.1)
 }
 
-pub(crate) fn read_proto(path: &Path) -> Result<(pb::ModelProto, ModelInfo)> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+pub(crate) fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             bad_input!("model file {} does not exist", path.display())
         }
         Err(e) => bad_input!("cannot read model file {}: {e}", path.display()),
-    };
+    }
+}
+
+/// Decodes the model `bytes` named `path` (for messages, and the directory of its external
+/// data).
+pub(crate) fn read_proto(bytes: &[u8], path: &Path) -> Result<(pb::ModelProto, ModelInfo)> {
     let not_onnx = |why: String| {
         Error::Input(format!(
             "model file {} is not a valid ONNX model: {why}",
@@ -148,7 +153,7 @@ pub(crate) fn read_proto(path: &Path) -> Result<(pb::ModelProto, ModelInfo)> {
         ))
     };
     let proto = tract_onnx::onnx()
-        .proto_model_for_read(&mut bytes.as_slice())
+        .proto_model_for_read(&mut &bytes[..])
         .map_err(|e| not_onnx(format!("{e:#}")))?;
     let graph = proto
         .graph
@@ -181,7 +186,7 @@ pub(crate) fn read_proto(path: &Path) -> Result<(pb::ModelProto, ModelInfo)> {
         .unwrap_or(0);
     let info = ModelInfo {
         path: path.display().to_string(),
-        sha256: sha256_hex(&bytes),
+        sha256: sha256_hex(bytes),
         size_bytes: bytes.len() as u64,
         ir_version: proto.ir_version,
         opset,

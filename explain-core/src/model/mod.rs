@@ -23,6 +23,7 @@ pub mod numerics;
 #[cfg(feature = "ort")]
 mod ort;
 mod tract;
+pub mod weights;
 
 #[cfg(not(feature = "ort"))]
 use backend::NO_ORT;
@@ -30,8 +31,8 @@ pub use backend::{
     Backend, BackendChoice, BackendWrap, Batch, Held, ModelOptions, ONNXRUNTIME_VERSION, Reduce,
     WrapFn, check_onnxruntime_version,
 };
-use info::read_proto;
 pub use info::{Dim, ExternalData, ModelInfo, Opset, TensorInfo, inspect};
+use info::{read_model_file, read_proto};
 use tract::TractBackend;
 
 /// A loaded model: what it declares, the explained input's geometry, and a backend to run it.
@@ -68,7 +69,30 @@ impl Model {
     /// assert_eq!(out.len() % 2, 0);
     /// ```
     pub fn load(path: &Path, options: &ModelOptions) -> Result<Model> {
-        let (proto, info) = read_proto(path)?;
+        Model::load_source(path, None, options)
+    }
+
+    /// Loads a model from its bytes, as if they were the file `path` (named in messages, and
+    /// the directory its external data is read from): a rewritten copy of a model (the
+    /// randomisation check's) loads without a temporary file.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::load`].
+    pub fn from_bytes(bytes: &[u8], path: &Path, options: &ModelOptions) -> Result<Model> {
+        Model::load_source(path, Some(bytes), options)
+    }
+
+    fn load_source(path: &Path, given: Option<&[u8]>, options: &ModelOptions) -> Result<Model> {
+        let read;
+        let bytes = match given {
+            Some(b) => b,
+            None => {
+                read = read_model_file(path)?;
+                &read[..]
+            }
+        };
+        let (proto, info) = read_proto(bytes, path)?;
         let input = pick(&info.inputs, options.input.as_deref(), "input", path)?;
         let output_ix = match &options.output {
             None => 0,
@@ -152,9 +176,15 @@ impl Model {
                     ))
                 })?,
             ),
-            BackendChoice::Ort { lib } => {
-                load_ort(path, lib.as_deref(), &input, &row_shape, &output, held)?
-            }
+            BackendChoice::Ort { lib } => load_ort(
+                path,
+                given,
+                lib.as_deref(),
+                &input,
+                &row_shape,
+                &output,
+                held,
+            )?,
         };
         let backend = match &options.wrap {
             Some(w) => (w.0)(backend),
@@ -247,6 +277,7 @@ impl Model {
 #[cfg(feature = "ort")]
 fn load_ort(
     path: &Path,
+    bytes: Option<&[u8]>,
     lib: Option<&Path>,
     input: &TensorInfo,
     row_shape: &[usize],
@@ -254,13 +285,20 @@ fn load_ort(
     held: Vec<(String, ArrayD<f32>)>,
 ) -> Result<Box<dyn Backend>> {
     Ok(Box::new(self::ort::OrtBackend::new(
-        path, lib, input, row_shape, output, held,
+        path,
+        bytes.map(|b| std::sync::Arc::from(b)),
+        lib,
+        input,
+        row_shape,
+        output,
+        held,
     )?))
 }
 
 #[cfg(not(feature = "ort"))]
 fn load_ort(
     _: &Path,
+    _: Option<&[u8]>,
     _: Option<&Path>,
     _: &TensorInfo,
     _: &[usize],

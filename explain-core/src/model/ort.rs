@@ -168,6 +168,9 @@ pub(crate) struct OrtBackend {
     /// The model file: sessions are built from it, so that ONNX Runtime finds weights kept
     /// beside it (external data).
     path: PathBuf,
+    /// The model's bytes when it was given in memory ([`crate::model::Model::from_bytes`]);
+    /// sessions are then built from them.
+    bytes: Option<Arc<[u8]>>,
     input: String,
     /// Shape of one row of the explained input.
     row_shape: Vec<usize>,
@@ -183,6 +186,7 @@ impl OrtBackend {
     /// Runtime cannot run is reported here.
     pub(crate) fn new(
         path: &Path,
+        bytes: Option<Arc<[u8]>>,
         lib: Option<&Path>,
         input: &TensorInfo,
         row_shape: &[usize],
@@ -193,6 +197,7 @@ impl OrtBackend {
         let backend = OrtBackend {
             runtime,
             path: path.to_path_buf(),
+            bytes,
             input: input.name.clone(),
             row_shape: row_shape.to_vec(),
             output: output.name.clone(),
@@ -214,7 +219,10 @@ impl OrtBackend {
     /// A new single-threaded session with its held values.
     fn worker(&self) -> ort::Result<Worker> {
         let builder = Session::builder(&self.runtime.env)?;
-        let session = configure(builder)?.commit_from_file(&self.path)?;
+        let session = match &self.bytes {
+            Some(b) => configure(builder)?.commit_from_memory(b)?,
+            None => configure(builder)?.commit_from_file(&self.path)?,
+        };
         let held = self
             .held
             .iter()
