@@ -328,19 +328,18 @@ impl Loaded {
     /// An error about `key` in `[section]` (empty for top-level keys), naming the line where
     /// the key is set when it can be found.
     pub fn error(&self, section: &str, key: &str, message: impl std::fmt::Display) -> Error {
-        let at = match crate::util::toml::line_of(&self.text, section, key) {
-            Some(l) => format!(", line {l}"),
-            None => String::new(),
-        };
         let name = if section.is_empty() {
             key.to_string()
         } else {
             format!("[{section}] {key}")
         };
-        Error::Input(format!(
-            "config {}{at}: {name}: {message}",
-            self.path.display()
-        ))
+        Error::from(crate::error::Located {
+            what: format!("config {}", self.path.display()),
+            line: crate::util::toml::line_of(&self.text, section, key),
+            key: Some(name),
+            message: message.to_string(),
+            source: None,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! errors read `{what}, line N: [section] key: message`. Lines and keys come from the TOML
 //! parser's spans ([`toml::de::DeTable`]), not from scanning the text.
 
+use crate::error::Located;
 use crate::{Error, Result};
 use serde::de::DeserializeOwned;
 use std::ops::Range;
@@ -43,17 +44,22 @@ pub fn error(e: &toml::de::Error, text: &str, what: &str, section: &str) -> Erro
                 .filter(|k| !k.is_empty() && !message.contains(k.as_str()))
                 .map(|k| {
                     if section.is_empty() {
-                        format!("{k}: ")
+                        k
                     } else {
-                        format!("[{section}] {k}: ")
+                        format!("[{section}] {k}")
                     }
-                })
-                .unwrap_or_default();
-            (format!(", line {}", line_at(text, start)), key)
+                });
+            (Some(line_at(text, start)), key)
         }
-        None => (String::new(), String::new()),
+        None => (None, None),
     };
-    Error::Input(format!("{what}{at}: {key}{message}"))
+    Error::from(Located {
+        what: what.to_string(),
+        line: at,
+        key,
+        message,
+        source: Some(Box::new(e.clone())),
+    })
 }
 
 /// The 1-based line of byte offset `at`.
@@ -175,6 +181,14 @@ name = "EU"
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("config c.toml, line 3: batch: "), "{e}");
+        // The place is kept in structured form, with the parser's error as the source.
+        match parse::<Doc>("[model]\npath = 1\nbatch = 2\n", "config c.toml", "") {
+            Err(Error::Located(l)) => {
+                assert_eq!((l.line, l.key.as_deref()), (Some(2), Some("path")));
+                assert!(std::error::Error::source(&*l).is_some());
+            }
+            other => panic!("{other:?}"),
+        }
         let e = parse::<Doc>("[model]\npath = \"m\"\n", "config c.toml", "s")
             .unwrap_err()
             .to_string();
