@@ -8,6 +8,7 @@ use explain_core::input::image::{ChannelOrder, Layout, Preprocess};
 use explain_core::input::{self, Request};
 use explain_core::model::{Held, Model, ModelOptions};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// A sample model, how it is run, and the inputs it is probed on.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub fn sample_probes(root: &Path) -> Vec<Probe> {
     let p = |rel: &str| root.join(rel);
     let request = |inputs: Vec<PathBuf>, features: &str| Request {
         inputs,
-        features: FeatureSpec::parse(features).expect("valid spec"),
+        features: FeatureSpec::from_str(features).expect("valid spec"),
         background: Vec::new(),
         baseline: None,
         image: Preprocess::default(),

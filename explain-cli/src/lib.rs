@@ -3,7 +3,9 @@
 //! All computation lives in `explain-core`; this crate parses arguments, shows progress, prints
 //! results and maps errors to exit codes (0 ok, 1 a check failed, 2 bad usage or input).
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
+use explain_core::artifact::spec::defaults;
 use explain_core::attribution::budget::Budget;
 use explain_core::attribution::engine::{Link, Progress};
 use explain_core::attribution::estimators::Method;
@@ -15,7 +17,7 @@ use explain_core::attribution::quality::QualityConfig;
 use explain_core::attribution::recipe::{HeldInput, Job, Recipe};
 use explain_core::input::audio::AudioPreprocess;
 use explain_core::model::numerics::Mode;
-use explain_core::model::{BackendChoice, Model, ModelInfo, ModelOptions, inspect};
+use explain_core::model::{BackendChoice, Model, ModelInfo, ModelOptions, Reduce, inspect};
 use explain_core::validation::manifest::Manifest;
 use explain_core::validation::profiles::ProfileConfig;
 use explain_core::{
@@ -25,6 +27,7 @@ use explain_core::{
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -176,14 +179,14 @@ struct ModelArgs {
     #[arg(long)]
     output: Option<String>,
     /// Reduce a spatial output (e.g. a detector's heatmap) to one score: max or mean.
-    #[arg(long, value_parser = ["max", "mean"])]
-    reduce: Option<String>,
+    #[arg(long, value_parser = names::<Reduce>(Reduce::NAMES))]
+    reduce: Option<Reduce>,
     /// Hold another model input constant: NAME=zeros or NAME=FILE.npy (repeatable).
     #[arg(long)]
     hold: Vec<String>,
     /// Inference backend: tract (pure Rust, built in) or ort (ONNX Runtime; needs a build
     /// with `--features ort` and the library, see --ort-lib).
-    #[arg(long, default_value = "tract", value_parser = ["tract", "ort"])]
+    #[arg(long, default_value = BackendChoice::NAMES[0], value_parser = BackendChoice::NAMES)]
     backend: String,
     /// The ONNX Runtime 1.31 library for --backend ort (libonnxruntime.so.1.31.1, as printed
     /// by scripts/install-onnxruntime.sh) [default: $ORT_DYLIB_PATH].
@@ -197,7 +200,7 @@ struct ModelArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Model rows per inference call.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = defaults::BATCH_SIZE)]
     batch_size: usize,
     #[command(flatten)]
     image: ImageArgs,
@@ -231,7 +234,7 @@ struct Common {
     #[arg(long)]
     quality: bool,
     /// Extra seeds for the seed-stability figure of --quality.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = defaults::QUALITY_SEEDS)]
     quality_seeds: usize,
 }
 
@@ -254,8 +257,8 @@ struct ExplainArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Scale of the attributions: identity or logit (log-odds).
-    #[arg(long, default_value = "identity", value_parser = ["identity", "logit"])]
-    link: String,
+    #[arg(long, default_value_t = Link::Identity, value_parser = names::<Link>(Link::NAMES))]
+    link: Link,
 }
 
 #[derive(Args, Debug)]
@@ -266,11 +269,11 @@ struct ImageArgs {
     #[arg(long)]
     image_size: Option<String>,
     /// Tensor layout: nchw or nhwc.
-    #[arg(long, default_value = "nchw", value_parser = ["nchw", "nhwc"])]
-    layout: String,
+    #[arg(long, default_value_t = image::Layout::Nchw, value_parser = names::<image::Layout>(image::Layout::NAMES))]
+    layout: image::Layout,
     /// Channel order: rgb, bgr or gray.
-    #[arg(long, default_value = "rgb", value_parser = ["rgb", "bgr", "gray"])]
-    channels: String,
+    #[arg(long, default_value_t = image::ChannelOrder::Rgb, value_parser = names::<image::ChannelOrder>(image::ChannelOrder::NAMES))]
+    channels: image::ChannelOrder,
     /// Pixel scale, e.g. 1/255 (default) or 1.
     #[arg(long, default_value = "1/255")]
     scale: String,
@@ -306,8 +309,8 @@ struct ShapArgs {
     /// Estimator: leverage (Leverage SHAP, the most accurate at equal budget; see
     /// benches/leverage-vs-kernel.md), kernel (shap's Kernel SHAP scheme, for parity with
     /// Python shap), permutation (antithetic permutations) or exact (all 2^M coalitions).
-    #[arg(long, default_value = "leverage", value_parser = ["exact", "kernel", "leverage", "permutation"])]
-    method: String,
+    #[arg(long, default_value_t = Method::Leverage, value_parser = names::<Method>(&Method::SHAP.map(Method::name)))]
+    method: Method,
     /// Coalition budget: a number (default 2M+2048), or `auto`: sample until the largest
     /// standard error is at most --tolerance of the attribution range (max - min), up to
     /// --max-samples.
@@ -337,8 +340,8 @@ struct LimeArgs {
     #[arg(long)]
     num_features: Option<usize>,
     /// How to pick them: auto, forward or highest.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "forward", "highest"])]
-    feature_selection: String,
+    #[arg(long, default_value_t = Selection::Auto, value_parser = names::<Selection>(Selection::NAMES))]
+    feature_selection: Selection,
 }
 
 #[derive(Args, Debug)]
@@ -360,13 +363,13 @@ struct SlicesArgs {
     #[arg(long)]
     positive: Option<usize>,
     /// Decide positive when the positive class's output is at least this.
-    #[arg(long, default_value_t = 0.5, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = defaults::THRESHOLD, allow_hyphen_values = true)]
     threshold: f64,
     /// Slices with fewer items are reported as insufficient_data instead of getting a verdict.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = defaults::MIN_N)]
     min_n: usize,
     /// Bootstrap replicates for the disparity intervals.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = defaults::BOOTSTRAP)]
     bootstrap: usize,
     /// A disparity threshold: METRIC=ratio:T or METRIC=difference:T (repeatable). Defaults:
     /// selection_rate, tpr, precision ratio >= 0.8; accuracy, fpr, fnr difference <= 0.1.
@@ -377,7 +380,7 @@ struct SlicesArgs {
     #[arg(long)]
     holm: bool,
     /// Significance level for --holm.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = defaults::ALPHA)]
     alpha: f64,
     /// Exit with status 1 when any verdict is `flag` (for CI).
     #[arg(long)]
@@ -389,18 +392,18 @@ struct SlicesArgs {
     #[arg(long)]
     predictions: Option<PathBuf>,
     /// Items per slice explained for the explanation profiles (0: no profiles).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = defaults::PROFILE_ITEMS)]
     profile_items: usize,
     /// Flag a slice whose profile differs from the overall one by more than this
     /// (1 - Spearman correlation of mean |attribution| per feature).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = defaults::PROFILE_THRESHOLD)]
     profile_threshold: f64,
     /// Estimator for the profiles.
-    #[arg(long, default_value = "kernel", value_parser = ["exact", "kernel", "leverage", "permutation", "lime"])]
-    profile_method: String,
+    #[arg(long, default_value_t = defaults::PROFILE_METHOD, value_parser = names::<Method>(Method::NAMES))]
+    profile_method: Method,
     /// Coalition budget per explained item (profiles average over items, so a smaller budget
     /// than for `shap` does).
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = defaults::PROFILE_SAMPLES)]
     profile_samples: usize,
     #[command(flatten)]
     x: ExplainArgs,
@@ -436,14 +439,14 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Shap(a) => {
             let samples = Budget::parse(a.samples.as_deref(), a.tolerance, a.max_samples)?;
-            attribute(a.common, Method::parse(&a.method)?, samples, None)
+            attribute(a.common, a.method, samples, None)
         }
         Command::Lime(a) => {
             let params = LimeParams {
                 samples: 0,
                 kernel_width: a.kernel_width,
                 num_features: a.num_features,
-                selection: Selection::parse(&a.feature_selection)?,
+                selection: a.feature_selection,
             };
             attribute(a.common, Method::Lime, a.samples.into(), Some(params))
         }
@@ -670,7 +673,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
         holm: a.holm,
         alpha: a.alpha,
     };
-    let method = Method::parse(&a.profile_method)?;
+    let method = a.profile_method;
     let profiles = (a.profile_items > 0).then(|| -> Result<_> {
         Ok((
             Settings {
@@ -678,7 +681,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
                 samples: Budget::Fixed(a.profile_samples),
                 seed: a.x.seed,
                 target: TargetSpec::Auto,
-                link: Link::parse(&a.x.link)?,
+                link: a.x.link,
                 batch_size: a.m.batch_size,
                 features: request.features.to_string(),
                 lime: None,
@@ -806,19 +809,22 @@ fn describe(info: &ModelInfo) -> String {
     s
 }
 
+/// A value parser for a vocabulary enum: clap lists `names` as the possible values (and
+/// names them in its error), and the chosen one parses with the enum's `FromStr`.
+fn names<T>(names: &[&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Debug,
+{
+    clap::builder::PossibleValuesParser::new(names.to_vec())
+        .map(|s| s.parse::<T>().expect("every listed name parses"))
+}
+
 fn image_preprocess(a: &ImageArgs) -> Result<image::Preprocess> {
     Ok(image::Preprocess {
         size: a.image_size.as_deref().map(image::parse_size).transpose()?,
-        layout: if a.layout == "nhwc" {
-            image::Layout::Nhwc
-        } else {
-            image::Layout::Nchw
-        },
-        channels: match a.channels.as_str() {
-            "bgr" => image::ChannelOrder::Bgr,
-            "gray" => image::ChannelOrder::Gray,
-            _ => image::ChannelOrder::Rgb,
-        },
+        layout: a.layout,
+        channels: a.channels,
         scale: image::parse_scale(&a.scale)?,
         mean: image::parse_list(&a.mean, "--mean")?,
         std: image::parse_list(&a.std, "--std")?,
@@ -849,11 +855,11 @@ fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Budget) -> Result<Recipe> {
         features: x.features.clone(),
         baseline: x.baseline.clone(),
         samples,
-        reduce: m.reduce.clone(),
+        reduce: m.reduce.map(|r| r.name().to_string()),
         hold: m
             .hold
             .iter()
-            .map(|h| HeldInput::parse(h))
+            .map(|h| HeldInput::from_str(h))
             .collect::<Result<_>>()?,
         image: (image != image::Preprocess::default()).then_some(image),
         audio: m.audio.sample_rate.map(|sample_rate| AudioPreprocess {
@@ -881,8 +887,8 @@ fn attribute(c: Common, method: Method, samples: Budget, lime: Option<LimeParams
         background: c.x.background.clone(),
         method,
         seed: c.x.seed,
-        target: TargetSpec::parse(&c.target)?,
-        link: Link::parse(&c.x.link)?,
+        target: TargetSpec::from_str(&c.target)?,
+        link: c.x.link,
         batch_size: c.m.batch_size,
         lime,
         recipe,

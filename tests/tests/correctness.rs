@@ -12,6 +12,7 @@ use explain_core::input::masker::{Baseline, BaselineSpec};
 use explain_core::input::tensor::{Rows, read_rows};
 use explain_core::model::{Model, ModelOptions};
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 
 fn data(name: &str) -> PathBuf {
@@ -174,7 +175,7 @@ fn mlp_exact_equals_the_independent_onnxruntime_enumeration() {
     for want in cases {
         let row = want["row"].as_u64().unwrap() as usize;
         let target = want["target"].as_u64().unwrap() as usize;
-        let link = Link::parse(want["link"].as_str().unwrap()).unwrap();
+        let link = Link::from_str(want["link"].as_str().unwrap()).unwrap();
         let doc = run(&c, None, &settings(Method::Exact, None, 0, target, link));
         let got = &doc.explanations[row];
         for (g, w) in got.values.iter().zip(floats(&want["values"])) {

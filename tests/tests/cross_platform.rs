@@ -20,6 +20,7 @@ use explain_core::model::numerics::Platform;
 use explain_core::model::{Backend, BackendWrap};
 use explain_core::report::config::Loaded;
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 
 /// How the wrapper changes each output.
@@ -254,7 +255,7 @@ fn undecided_item() -> (String, f64) {
     .unwrap();
     let request = explain_core::input::Request {
         inputs: Vec::new(),
-        features: explain_core::input::features::FeatureSpec::parse("grid:2x2").unwrap(),
+        features: explain_core::input::features::FeatureSpec::from_str("grid:2x2").unwrap(),
         background: Vec::new(),
         baseline: None,
         image: explain_core::input::image::Preprocess {

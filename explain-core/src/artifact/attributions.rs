@@ -15,6 +15,7 @@ use crate::model::{BackendChoice, Model, ModelOptions, Reduce};
 use crate::util::provenance::{FileRef, Tool};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// The schema id written into attribution files.
 pub const SCHEMA: &str = "explain.attributions/1";
@@ -348,7 +349,7 @@ impl Recipe {
                 .iter()
                 .map(HeldInput::load)
                 .collect::<Result<_>>()?,
-            reduce: self.reduce.as_deref().map(Reduce::parse).transpose()?,
+            reduce: self.reduce.as_deref().map(Reduce::from_str).transpose()?,
             axis_sizes: image::axis_sizes(&image),
             numerics: Mode::Native,
             wrap: None,
@@ -365,12 +366,12 @@ impl Recipe {
     ) -> Result<Request> {
         Ok(Request {
             inputs,
-            features: FeatureSpec::parse(&self.features)?,
+            features: FeatureSpec::from_str(&self.features)?,
             background,
             baseline: self
                 .baseline
                 .as_deref()
-                .map(BaselineSpec::parse)
+                .map(BaselineSpec::from_str)
                 .transpose()?,
             image: self.image.clone().unwrap_or_default(),
             audio: self.audio.clone(),

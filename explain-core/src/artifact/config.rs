@@ -31,6 +31,7 @@
 //! purpose = "Flag surface defects on inspection lines for a human inspector."
 //! ```
 
+use crate::artifact::spec::defaults;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -104,15 +105,15 @@ pub struct ModelSection {
 }
 
 fn default_backend() -> String {
-    "tract".into()
+    crate::model::BackendChoice::Tract.name().into()
 }
 
 fn default_numerics() -> String {
-    "native".into()
+    crate::model::numerics::Mode::Native.name().into()
 }
 
 fn default_batch() -> usize {
-    256
+    defaults::BATCH_SIZE
 }
 
 /// A number or a string such as `"1/255"`.
@@ -142,10 +143,10 @@ pub struct ImageSection {
 }
 
 fn default_layout() -> String {
-    "nchw".into()
+    crate::input::image::Layout::Nchw.name().into()
 }
 fn default_channels() -> String {
-    "rgb".into()
+    crate::input::image::ChannelOrder::Rgb.name().into()
 }
 fn default_scale() -> Scale {
     Scale::Text("1/255".into())
@@ -220,7 +221,7 @@ fn auto_target() -> toml::Value {
     toml::Value::String("auto".into())
 }
 fn identity() -> String {
-    "identity".into()
+    crate::artifact::spec::Link::Identity.name().into()
 }
 
 /// `[validation]`: as for `explain slices`.
@@ -258,25 +259,25 @@ pub struct ValidationSection {
 }
 
 fn half() -> f64 {
-    0.5
+    defaults::THRESHOLD
 }
 fn thirty() -> usize {
-    30
+    defaults::MIN_N
 }
 fn thousand() -> usize {
-    1000
+    defaults::BOOTSTRAP
 }
 fn five_percent() -> f64 {
-    0.05
+    defaults::ALPHA
 }
 fn eight() -> usize {
-    8
+    defaults::PROFILE_ITEMS
 }
 fn kernel() -> String {
-    "kernel".into()
+    defaults::PROFILE_METHOD.name().into()
 }
 fn profile_samples() -> usize {
-    512
+    defaults::PROFILE_SAMPLES
 }
 
 /// `[intended_use]`: what the system is for, in the provider's words.

@@ -35,8 +35,21 @@ impl Role {
     /// Every role, in the order totals are reported.
     pub const ALL: [Role; 4] = [Role::Train, Role::Validation, Role::Test, Role::Background];
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Train => "train",
+            Role::Validation => "validation",
+            Role::Test => "test",
+            Role::Background => "background",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = crate::Error;
+
     /// `train`, `validation`, `test` or `background`, in any case.
-    pub fn parse(text: &str) -> Result<Role> {
+    fn from_str(text: &str) -> Result<Role> {
         let t = text.trim();
         match Role::ALL
             .iter()
@@ -47,15 +60,6 @@ impl Role {
                 "unknown data role '{t}' (roles: {})",
                 Role::ALL.map(Role::as_str).join(", ")
             ),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Train => "train",
-            Role::Validation => "validation",
-            Role::Test => "test",
-            Role::Background => "background",
         }
     }
 }

@@ -6,7 +6,6 @@ use crate::artifact::attributions::ModelRef;
 use crate::artifact::spec::TargetSpec;
 pub use crate::artifact::verdict::Verdict;
 use crate::util::provenance::{FileRef, Tool};
-use crate::{Result, bad_input};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -48,7 +47,7 @@ impl Mode {
     /// The metrics this mode defines, in report order.
     pub fn metrics(&self) -> &'static [Metric] {
         match self {
-            Mode::Binary { .. } => &Metric::ALL,
+            Mode::Binary { .. } => Metric::ALL,
             Mode::Multiclass { .. } => &[Metric::Accuracy],
         }
     }
@@ -75,35 +74,6 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 6] = [
-        Metric::Accuracy,
-        Metric::SelectionRate,
-        Metric::Tpr,
-        Metric::Fpr,
-        Metric::Fnr,
-        Metric::Precision,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::Accuracy => "accuracy",
-            Metric::SelectionRate => "selection_rate",
-            Metric::Tpr => "tpr",
-            Metric::Fpr => "fpr",
-            Metric::Fnr => "fnr",
-            Metric::Precision => "precision",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Metric> {
-        match Metric::ALL.iter().find(|m| m.name() == s) {
-            Some(m) => Ok(*m),
-            None => bad_input!(
-                "unknown metric '{s}': use accuracy, selection_rate, tpr, fpr, fnr or precision"
-            ),
-        }
-    }
-
     /// Whether a higher value is better (so the lowest slice is the worst).
     pub fn higher_is_better(self) -> bool {
         !matches!(self, Metric::Fpr | Metric::Fnr)
@@ -424,3 +394,14 @@ pub struct Profiles {
     pub overall: Vec<f64>,
     pub slices: Vec<SliceProfile>,
 }
+
+crate::vocabulary!(Metric, |s| format!(
+    "unknown metric '{s}': use accuracy, selection_rate, tpr, fpr, fnr or precision"
+), {
+    Accuracy => "accuracy",
+    SelectionRate => "selection_rate",
+    Tpr => "tpr",
+    Fpr => "fpr",
+    Fnr => "fnr",
+    Precision => "precision",
+});

@@ -18,31 +18,6 @@ pub enum Method {
     Lime,
 }
 
-impl Method {
-    pub fn parse(s: &str) -> Result<Method> {
-        Ok(match s {
-            "exact" => Method::Exact,
-            "kernel" => Method::Kernel,
-            "leverage" => Method::Leverage,
-            "permutation" => Method::Permutation,
-            "lime" => Method::Lime,
-            _ => bad_input!(
-                "unknown method '{s}': expected exact, kernel, leverage or permutation (or use `explain lime`)"
-            ),
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Exact => "exact",
-            Method::Kernel => "kernel",
-            Method::Leverage => "leverage",
-            Method::Permutation => "permutation",
-            Method::Lime => "lime",
-        }
-    }
-}
-
 /// The scale attributions are computed on.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
@@ -57,21 +32,6 @@ pub enum Link {
 }
 
 impl Link {
-    pub fn parse(s: &str) -> Result<Link> {
-        match s {
-            "identity" => Ok(Link::Identity),
-            "logit" => Ok(Link::Logit),
-            _ => bad_input!("unknown link '{s}': expected identity or logit"),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Link::Identity => "identity",
-            Link::Logit => "logit",
-        }
-    }
-
     /// Applies the link to an averaged output.
     pub fn apply(self, p: f64) -> f64 {
         match self {
@@ -216,17 +176,6 @@ pub enum Selection {
     Highest,
 }
 
-impl Selection {
-    pub fn parse(s: &str) -> Result<Selection> {
-        Ok(match s {
-            "auto" => Selection::Auto,
-            "forward" => Selection::Forward,
-            "highest" => Selection::Highest,
-            _ => bad_input!("unknown feature selection '{s}': expected auto, forward or highest"),
-        })
-    }
-}
-
 /// LIME's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LimeParams {
@@ -249,9 +198,11 @@ pub enum TargetSpec {
     Index(usize),
 }
 
-impl TargetSpec {
+impl std::str::FromStr for TargetSpec {
+    type Err = crate::Error;
+
     /// Parses `auto`, `top` or an index.
-    pub fn parse(s: &str) -> Result<TargetSpec> {
+    fn from_str(s: &str) -> Result<TargetSpec> {
         match s {
             "auto" => Ok(TargetSpec::Auto),
             "top" => Ok(TargetSpec::Top),
@@ -324,15 +275,28 @@ pub struct HeldInput {
 }
 
 impl HeldInput {
+    /// The held value, loaded.
+    pub(crate) fn load(&self) -> Result<(String, Held)> {
+        match &self.file {
+            None => Held::parse_arg(&format!("{}=zeros", self.name)),
+            Some(f) => Held::parse_arg(&format!("{}={}", self.name, f.path)),
+        }
+    }
+}
+
+impl std::str::FromStr for HeldInput {
+    type Err = crate::Error;
+
     /// Parses `NAME=zeros` or `NAME=FILE.npy`, hashing the file.
     ///
     /// ```
     /// use explain_core::attribution::recipe::HeldInput;
-    /// let h = HeldInput::parse("state=zeros").unwrap();
+    /// use std::str::FromStr;
+    /// let h = HeldInput::from_str("state=zeros").unwrap();
     /// assert_eq!((h.name.as_str(), h.file), ("state", None));
-    /// assert!(HeldInput::parse("state").is_err());
+    /// assert!(HeldInput::from_str("state").is_err());
     /// ```
-    pub fn parse(arg: &str) -> Result<HeldInput> {
+    fn from_str(arg: &str) -> Result<HeldInput> {
         let Some((name, value)) = arg.split_once('=') else {
             bad_input!("--hold '{arg}': expected NAME=zeros or NAME=FILE.npy");
         };
@@ -354,12 +318,62 @@ impl HeldInput {
             file,
         })
     }
+}
 
-    /// The held value, loaded.
-    pub(crate) fn load(&self) -> Result<(String, Held)> {
-        match &self.file {
-            None => Held::parse_arg(&format!("{}=zeros", self.name)),
-            Some(f) => Held::parse_arg(&format!("{}={}", self.name, f.path)),
-        }
-    }
+crate::vocabulary!(Method, |s| format!(
+    "unknown method '{s}': expected exact, kernel, leverage or permutation (or use `explain lime`)"
+), {
+    Exact => "exact",
+    Kernel => "kernel",
+    Leverage => "leverage",
+    Permutation => "permutation",
+    Lime => "lime",
+});
+
+impl Method {
+    /// The SHAP estimators (`explain shap --method`).
+    pub const SHAP: [Method; 4] = [
+        Method::Exact,
+        Method::Kernel,
+        Method::Leverage,
+        Method::Permutation,
+    ];
+}
+
+crate::vocabulary!(Link, |s| format!("unknown link '{s}': expected identity or logit"), {
+    Identity => "identity",
+    Logit => "logit",
+});
+
+crate::vocabulary!(Selection, |s| format!(
+    "unknown feature selection '{s}': expected auto, forward or highest"
+), {
+    Auto => "auto",
+    Forward => "forward",
+    Highest => "highest",
+});
+
+/// Every default of a run, once: the command line (clap), the config (serde) and the library's
+/// `Default`s use these.
+pub mod defaults {
+    /// Model rows per inference call.
+    pub const BATCH_SIZE: usize = 256;
+    /// Extra seeds of the seed-stability figure (`--quality-seeds`).
+    pub const QUALITY_SEEDS: usize = 3;
+    /// Decide positive when the positive class's output is at least this.
+    pub const THRESHOLD: f64 = 0.5;
+    /// Slices (and required locales) with fewer items get no verdict.
+    pub const MIN_N: usize = 30;
+    /// Bootstrap replicates of the disparity intervals.
+    pub const BOOTSTRAP: usize = 1000;
+    /// Significance level of the Holm-corrected tests.
+    pub const ALPHA: f64 = 0.05;
+    /// Items explained per slice for the explanation profiles.
+    pub const PROFILE_ITEMS: usize = 8;
+    /// Flag a slice whose profile is further than this from the overall one (1 − Spearman).
+    pub const PROFILE_THRESHOLD: f64 = 0.5;
+    /// The estimator of the explanation profiles.
+    pub const PROFILE_METHOD: crate::artifact::spec::Method = crate::artifact::spec::Method::Kernel;
+    /// Coalitions per explained item of the profiles.
+    pub const PROFILE_SAMPLES: usize = 512;
 }

@@ -30,6 +30,7 @@ use crate::model::numerics::Mode;
 use crate::model::{BackendChoice, BackendWrap, Model, ModelOptions};
 use crate::{Result, bad_input};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// One `explain shap|lime` run: the files, the estimator and its settings, and the recipe.
 #[derive(Debug, Clone)]
@@ -83,7 +84,7 @@ impl Job {
                 .collect(),
             method: doc.method,
             seed: p.seed,
-            target: TargetSpec::parse(&p.target)?,
+            target: TargetSpec::from_str(&p.target)?,
             link: p.link,
             batch_size: p.batch_size,
             lime: (doc.method == Method::Lime).then(|| LimeParams {

@@ -27,18 +27,21 @@ pub enum FeatureSpec {
     Spectro { t: usize, f: usize },
 }
 
-impl FeatureSpec {
+impl std::str::FromStr for FeatureSpec {
+    type Err = crate::Error;
+
     /// Parses `tabular`, `map:FILE.json`, `grid:RxC`, `slic:N[:compactness]`, `segments:N` or
     /// `spectro:TxF`.
     ///
     /// ```
     /// use explain_core::input::features::FeatureSpec;
-    /// assert_eq!(FeatureSpec::parse("tabular").unwrap(), FeatureSpec::Tabular);
-    /// assert_eq!(FeatureSpec::parse("grid:8x6").unwrap(), FeatureSpec::Grid { rows: 8, cols: 6 });
-    /// assert_eq!(FeatureSpec::parse("slic:50").unwrap(), FeatureSpec::Slic { n: 50, compactness: 10.0 });
-    /// assert!(FeatureSpec::parse("hexagons:7").is_err());
+    /// use std::str::FromStr;
+    /// assert_eq!(FeatureSpec::from_str("tabular").unwrap(), FeatureSpec::Tabular);
+    /// assert_eq!(FeatureSpec::from_str("grid:8x6").unwrap(), FeatureSpec::Grid { rows: 8, cols: 6 });
+    /// assert_eq!(FeatureSpec::from_str("slic:50").unwrap(), FeatureSpec::Slic { n: 50, compactness: 10.0 });
+    /// assert!(FeatureSpec::from_str("hexagons:7").is_err());
     /// ```
-    pub fn parse(spec: &str) -> Result<FeatureSpec> {
+    fn from_str(spec: &str) -> Result<FeatureSpec> {
         let unknown = || {
             Error::Input(format!(
                 "unknown feature spec '{spec}': expected auto, tabular, map:FILE.json, grid:RxC, slic:N[:compactness], segments:N or spectro:TxF"

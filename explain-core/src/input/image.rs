@@ -498,3 +498,15 @@ pub fn mean_baseline(tensor: &[f32], geo: &Geometry) -> Vec<f32> {
     }
     out
 }
+
+// The messages follow a key that names the setting (`[image] layout: 'x': use nchw or nhwc`).
+crate::vocabulary!(Layout, |s| format!("'{s}': use nchw or nhwc"), {
+    Nchw => "nchw",
+    Nhwc => "nhwc",
+});
+
+crate::vocabulary!(ChannelOrder, |s| format!("'{s}': use rgb, bgr or gray"), {
+    Rgb => "rgb",
+    Bgr => "bgr",
+    Gray => "gray",
+});

@@ -25,16 +25,19 @@ pub enum BaselineSpec {
     Noise(f32),
 }
 
-impl BaselineSpec {
+impl std::str::FromStr for BaselineSpec {
+    type Err = crate::Error;
+
     /// Parses `zero`, `silence`, `mean`, `blur[:sigma]`, `noise[:level]` or a number.
     ///
     /// ```
     /// use explain_core::input::masker::BaselineSpec;
-    /// assert_eq!(BaselineSpec::parse("0.5").unwrap(), BaselineSpec::Constant(0.5));
-    /// assert_eq!(BaselineSpec::parse("blur:3").unwrap(), BaselineSpec::Blur(3.0));
-    /// assert!(BaselineSpec::parse("purple").is_err());
+    /// use std::str::FromStr;
+    /// assert_eq!(BaselineSpec::from_str("0.5").unwrap(), BaselineSpec::Constant(0.5));
+    /// assert_eq!(BaselineSpec::from_str("blur:3").unwrap(), BaselineSpec::Blur(3.0));
+    /// assert!(BaselineSpec::from_str("purple").is_err());
     /// ```
-    pub fn parse(s: &str) -> Result<BaselineSpec> {
+    fn from_str(s: &str) -> Result<BaselineSpec> {
         let (kind, arg) = s.split_once(':').map_or((s, None), |(k, a)| (k, Some(a)));
         let level = |default: f32| -> Result<f32> {
             match arg {

@@ -70,6 +70,9 @@ pub enum BackendChoice {
 }
 
 impl BackendChoice {
+    /// The backends by name, as the command line and the config spell them.
+    pub const NAMES: [&'static str; 2] = ["tract", "ort"];
+
     /// `tract` or `ort` (with the ONNX Runtime library, if given). Whether the backend is
     /// built in is checked by [`BackendChoice::check_available`] (and by [`Model::load`]).
     ///
@@ -189,16 +192,6 @@ pub enum Reduce {
     Mean,
 }
 
-impl Reduce {
-    pub fn parse(s: &str) -> Result<Reduce> {
-        match s {
-            "max" => Ok(Reduce::Max),
-            "mean" => Ok(Reduce::Mean),
-            _ => bad_input!("unknown reduction '{s}': expected max or mean"),
-        }
-    }
-}
-
 /// An inference engine that can run the explained input on a batch of rows.
 ///
 /// Implementations must be deterministic: the same rows in the same batch give the same bits.
@@ -214,3 +207,8 @@ pub trait Backend: Send + Sync {
     /// flattened (`rows * output_row_len` values).
     fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>>;
 }
+
+crate::vocabulary!(Reduce, |s| format!("unknown reduction '{s}': expected max or mean"), {
+    Max => "max",
+    Mean => "mean",
+});

@@ -52,31 +52,6 @@ pub enum Mode {
     Portable,
 }
 
-impl Mode {
-    /// `native` or `portable`.
-    ///
-    /// ```
-    /// use explain_core::model::numerics::Mode;
-    /// assert_eq!(Mode::parse("portable").unwrap(), Mode::Portable);
-    /// assert_eq!(Mode::Native.name(), "native");
-    /// assert!(Mode::parse("fast").is_err());
-    /// ```
-    pub fn parse(s: &str) -> Result<Mode> {
-        match s {
-            "native" => Ok(Mode::Native),
-            "portable" => Ok(Mode::Portable),
-            _ => bad_input!("unknown numerics '{s}': expected native or portable"),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Native => "native",
-            Mode::Portable => "portable",
-        }
-    }
-}
-
 static MODE: OnceLock<Mode> = OnceLock::new();
 
 /// Chooses how tract picks kernels in this process. Call it before the first model loads;
@@ -321,6 +296,11 @@ fn host_features() -> (Vec<String>, Vec<String>) {
     }
     (present, missing)
 }
+
+crate::vocabulary!(Mode, |s| format!("unknown numerics '{s}': expected native or portable"), {
+    Native => "native",
+    Portable => "portable",
+});
 
 #[cfg(test)]
 mod tests {

@@ -36,6 +36,7 @@ use crate::validation::profiles::{ProfileConfig, choose_items};
 use crate::validation::slices::{self, Disparity, Metric, RuleKind, Seeding, Verdict};
 use crate::{Error, Result, render::figures, util::output};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Instant;
 
 /// What the run needs besides the config.
@@ -246,7 +247,7 @@ fn backend_of(l: &Loaded, backend: Option<&BackendChoice>) -> Result<BackendChoi
 /// tract report on ONNX Runtime (which picks its own kernels).
 fn numerics_of(l: &Loaded, backend: &BackendChoice, overridden: bool) -> Result<Mode> {
     let mode =
-        Mode::parse(&l.config.model.numerics).map_err(|e| l.error("model", "numerics", e))?;
+        Mode::from_str(&l.config.model.numerics).map_err(|e| l.error("model", "numerics", e))?;
     match backend {
         BackendChoice::Ort { .. } if overridden => Ok(Mode::Native),
         BackendChoice::Ort { .. } if mode == Mode::Portable => Err(l.error(
@@ -272,25 +273,8 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
                 .map(img::parse_size)
                 .transpose()
                 .map_err(key("image", "size"))?,
-            layout: match i.layout.as_str() {
-                "nchw" => Layout::Nchw,
-                "nhwc" => Layout::Nhwc,
-                other => {
-                    return Err(l.error("image", "layout", format!("'{other}': use nchw or nhwc")));
-                }
-            },
-            channels: match i.channels.as_str() {
-                "rgb" => ChannelOrder::Rgb,
-                "bgr" => ChannelOrder::Bgr,
-                "gray" => ChannelOrder::Gray,
-                other => {
-                    return Err(l.error(
-                        "image",
-                        "channels",
-                        format!("'{other}': use rgb, bgr or gray"),
-                    ));
-                }
-            },
+            layout: Layout::from_str(&i.layout).map_err(key("image", "layout"))?,
+            channels: ChannelOrder::from_str(&i.channels).map_err(key("image", "channels"))?,
             scale: match &i.scale {
                 Scale::Number(v) => *v as f32,
                 Scale::Text(t) => img::parse_scale(t).map_err(key("image", "scale"))?,
@@ -300,7 +284,7 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
         },
     };
     let x = &c.explanations;
-    let features = FeatureSpec::parse(&x.features).map_err(key("explanations", "features"))?;
+    let features = FeatureSpec::from_str(&x.features).map_err(key("explanations", "features"))?;
     let request = Request {
         inputs: x.items.iter().map(|i| l.resolve(i)).collect(),
         features: features.clone(),
@@ -308,7 +292,7 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
         baseline: x
             .baseline
             .as_deref()
-            .map(BaselineSpec::parse)
+            .map(BaselineSpec::from_str)
             .transpose()
             .map_err(key("explanations", "baseline"))?,
         image,
@@ -342,7 +326,7 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
             .model
             .reduce
             .as_deref()
-            .map(Reduce::parse)
+            .map(Reduce::from_str)
             .transpose()
             .map_err(key("model", "reduce"))?,
         axis_sizes: img::axis_sizes(&request.image),
@@ -360,7 +344,7 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
     let methods: Vec<Method> = x
         .methods
         .iter()
-        .map(|m| Method::parse(m))
+        .map(|m| Method::from_str(m))
         .collect::<Result<_>>()
         .map_err(key("explanations", "methods"))?;
     if x.items.is_empty() && x.per_slice == 0 {
@@ -372,7 +356,7 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
     }
     let target = match &x.target {
         toml::Value::Integer(i) if *i >= 0 => TargetSpec::Index(*i as usize),
-        toml::Value::String(s) => TargetSpec::parse(s).map_err(key("explanations", "target"))?,
+        toml::Value::String(s) => TargetSpec::from_str(s).map_err(key("explanations", "target"))?,
         other => {
             return Err(l.error(
                 "explanations",
@@ -381,7 +365,7 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
             ));
         }
     };
-    let link = Link::parse(&x.link).map_err(key("explanations", "link"))?;
+    let link = Link::from_str(&x.link).map_err(key("explanations", "link"))?;
     let v = &c.validation;
     let rules = v
         .rules
@@ -392,7 +376,7 @@ fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
     let profiles = if v.profile_items > 0 {
         Some((
             Settings {
-                method: Method::parse(&v.profile_method)
+                method: Method::from_str(&v.profile_method)
                     .map_err(key("validation", "profile_method"))?,
                 samples: Some(v.profile_samples).into(),
                 seed: c.seed,

@@ -7,3 +7,4 @@ pub mod output;
 pub mod pins;
 pub mod provenance;
 pub mod toml;
+pub mod vocabulary;

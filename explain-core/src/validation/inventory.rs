@@ -107,9 +107,10 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// Validation items a required locale needs, unless configured otherwise.
-pub const DEFAULT_MIN_N: usize = 30;
+pub const DEFAULT_MIN_N: usize = crate::artifact::spec::defaults::MIN_N;
 /// Columns tried, in order, for the locale when none is named.
 pub const LOCALE_COLUMNS: [&str; 2] = ["locale", "lang_locale"];
 /// Columns tried, in order, for the language when none is named.
@@ -151,7 +152,7 @@ pub fn parse_source_arg(arg: &str) -> Result<(Role, PathBuf)> {
         bad_input!("empty manifest argument: give PATH or ROLE=PATH");
     }
     if let Some((prefix, rest)) = arg.split_once('=') {
-        if let Ok(role) = Role::parse(prefix) {
+        if let Ok(role) = Role::from_str(prefix) {
             if rest.trim().is_empty() {
                 bad_input!("manifest argument '{arg}': no path after '{prefix}='");
             }
@@ -1150,9 +1151,9 @@ mod tests {
 
     #[test]
     fn roles_parse_in_any_case_and_name_the_choices() {
-        assert_eq!(Role::parse("Train").unwrap(), Role::Train);
-        assert_eq!(Role::parse(" background ").unwrap(), Role::Background);
-        let e = Role::parse("training").unwrap_err().to_string();
+        assert_eq!(Role::from_str("Train").unwrap(), Role::Train);
+        assert_eq!(Role::from_str(" background ").unwrap(), Role::Background);
+        let e = Role::from_str("training").unwrap_err().to_string();
         assert!(
             e.contains("'training'") && e.contains("train, validation, test, background"),
             "{e}"

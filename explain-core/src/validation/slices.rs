@@ -26,6 +26,7 @@ pub use crate::artifact::slices::{
     AttributeSummary, DecisionRecord, Disparity, Document, Metric, MetricValue, Mode, Overall,
     Params, RuleKind, RuleRecord, SCHEMA, Slice, Status, Verdict,
 };
+use crate::artifact::spec::defaults;
 use crate::attribution::engine::Progress;
 use crate::attribution::explainer::{FileRef, ModelRef, ProgressSink, Settings};
 use crate::input::{self, Request};
@@ -41,6 +42,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::str::FromStr;
 
 /// What the user asked for: the positive class (if any) and the threshold.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,7 +55,7 @@ impl Default for Decision {
     fn default() -> Self {
         Decision {
             positive: None,
-            threshold: 0.5,
+            threshold: defaults::THRESHOLD,
         }
     }
 }
@@ -356,7 +358,7 @@ impl Rule {
             _ => bad_input!("rule '{s}': threshold '{t}' is not a number in [0, 1]"),
         };
         Ok(Rule {
-            metric: Metric::parse(metric)?,
+            metric: Metric::from_str(metric)?,
             kind,
             threshold,
         })
@@ -386,11 +388,11 @@ impl Default for Config {
         Config {
             slice_by: Vec::new(),
             intersect: Vec::new(),
-            min_n: 30,
-            bootstrap: 1000,
+            min_n: defaults::MIN_N,
+            bootstrap: defaults::BOOTSTRAP,
             rules: Vec::new(),
             holm: false,
-            alpha: 0.05,
+            alpha: defaults::ALPHA,
         }
     }
 }
