@@ -503,7 +503,10 @@ fn thresholds_from_toml() {
 
     let e = Thresholds::from_toml("[stability]\nmin_spearman = 0.9\nmin_jacard = 0.5\n", path)
         .unwrap_err();
-    assert!(matches!(&e, Error::Located(l) if l.line == Some(3)), "{e:?}");
+    assert!(
+        matches!(&e, Error::Located(l) if l.line == Some(3)),
+        "{e:?}"
+    );
     let e = e.to_string();
     assert!(
         e.starts_with("thresholds stability.toml, line 3:") && e.contains("min_jacard"),

@@ -120,32 +120,14 @@ pub fn run(loaded: &Loaded, options: &Options, progress: &dyn ProgressSink) -> R
             ));
         }
     }
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    output::Scratch::register(&tmp);
-    let made = std::fs::create_dir_all(tmp.join("plots"))
-        .map_err(|e| Error::Input(format!("cannot create {}: {e}", tmp.display())));
-    let result = made.and_then(|_| {
-        explainer::with_threads(options.threads, || build(loaded, &tmp, options, progress))?
-    });
-    let placed = result.and_then(|report| {
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        output::Scratch::register(&old);
-        if out.exists() {
-            std::fs::rename(out, &old)
-                .map_err(|e| Error::Input(format!("cannot replace {}: {e}", out.display())))?;
-        }
-        if let Err(e) = std::fs::rename(&tmp, out) {
-            let _ = std::fs::rename(&old, out);
-            return Err(Error::Input(format!("cannot write {}: {e}", out.display())));
-        }
-        let _ = std::fs::remove_dir_all(&old);
-        output::Scratch::unregister(&old);
-        Ok(report)
-    });
-    let _ = std::fs::remove_dir_all(&tmp);
-    output::Scratch::unregister(&tmp);
-    placed
+    let staged = output::StagedDir::new(out)?;
+    let tmp = staged.path().to_path_buf();
+    std::fs::create_dir_all(tmp.join("plots"))
+        .map_err(|e| Error::Input(format!("cannot create {}: {e}", tmp.display())))?;
+    let report =
+        explainer::with_threads(options.threads, || build(loaded, &tmp, options, progress))??;
+    staged.commit()?;
+    Ok(report)
 }
 
 /// The first file (or other entry) in `dir` that an earlier report there did not write, if

@@ -108,7 +108,7 @@ pub fn is_within(path: &Path, dir: &Path) -> bool {
 /// and removed if dropped uncommitted.
 pub struct Staged {
     target: PathBuf,
-    tmp: Option<PathBuf>,
+    tmp: Option<tempfile::NamedTempFile>,
 }
 
 impl Staged {
@@ -121,33 +121,42 @@ impl Staged {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         remove_stale(dir, &format!(".{file_name}."), ".tmp");
-        let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-        Scratch::register(&tmp);
-        let staged = Staged {
+        let fail =
+            |e: std::io::Error| Error::Input(format!("cannot write {}: {e}", path.display()));
+        // `.NAME.PID.RANDOM.tmp`: the pid lets a later run remove what a killed one left.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{file_name}.{}.", std::process::id()))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(fail)?;
+        Scratch::register(tmp.path());
+        let written = tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all());
+        if let Err(e) = written {
+            Scratch::unregister(tmp.path());
+            return Err(fail(e));
+        }
+        Ok(Staged {
             target: path.to_path_buf(),
-            tmp: Some(tmp.clone()),
-        };
-        let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()
-        })();
-        written.map_err(|e| Error::Input(format!("cannot write {}: {e}", path.display())))?;
-        Ok(staged)
+            tmp: Some(tmp),
+        })
     }
 
     /// Renames the file into place.
     pub fn commit(mut self) -> Result<()> {
         let tmp = self.tmp.take().expect("staged once");
-        // Checked again: the target may have become a link or a device meanwhile.
+        let path = tmp.path().to_path_buf();
+        // Checked again: the target may have become a link or a device meanwhile; a file not
+        // persisted is removed when dropped.
         let placed = check_writable(&self.target).and_then(|_| {
-            std::fs::rename(&tmp, &self.target)
-                .map_err(|e| Error::Input(format!("cannot write {}: {e}", self.target.display())))
+            tmp.persist(&self.target).map(drop).map_err(|e| {
+                Error::Input(format!(
+                    "cannot write {}: {}",
+                    self.target.display(),
+                    e.error
+                ))
+            })
         });
-        if placed.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        Scratch::unregister(&tmp);
+        Scratch::unregister(&path);
         placed
     }
 }
@@ -155,8 +164,108 @@ impl Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         if let Some(tmp) = self.tmp.take() {
-            let _ = std::fs::remove_file(&tmp);
-            Scratch::unregister(&tmp);
+            Scratch::unregister(tmp.path());
+            // NamedTempFile removes the file.
+        }
+    }
+}
+
+/// A directory built under a temporary name beside its target (`.NAME.tmp-PID…`), put in
+/// place by [`StagedDir::commit`] and removed if dropped uncommitted: a report directory
+/// appears complete or not at all. Interrupts remove it too ([`Scratch`]).
+pub struct StagedDir {
+    target: PathBuf,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl StagedDir {
+    /// Creates the temporary directory beside `target`.
+    ///
+    /// ```
+    /// let root = tempfile::tempdir().unwrap();
+    /// let out = root.path().join("report");
+    /// let staged = explain_core::util::output::StagedDir::new(&out).unwrap();
+    /// std::fs::write(staged.path().join("a.txt"), "a").unwrap();
+    /// assert!(!out.exists());
+    /// staged.commit().unwrap();
+    /// assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "a");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Input`] when the directory cannot be created.
+    pub fn new(target: &Path) -> Result<StagedDir> {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!(".{name}.tmp-{}", std::process::id()))
+            .tempdir_in(parent_dir(target))
+            .map_err(|e| {
+                Error::Input(format!(
+                    "cannot create a directory beside {}: {e}",
+                    target.display()
+                ))
+            })?;
+        Scratch::register(dir.path());
+        Ok(StagedDir {
+            target: target.to_path_buf(),
+            dir: Some(dir),
+        })
+    }
+
+    /// Where to build the directory's contents.
+    pub fn path(&self) -> &Path {
+        self.dir.as_ref().expect("not committed").path()
+    }
+
+    /// Puts the directory in place of the target: what was there is moved aside
+    /// (`.NAME.old-PID`) and removed once the new one is in place, or put back if it cannot be.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Input`] when the target cannot be replaced.
+    pub fn commit(mut self) -> Result<()> {
+        let dir = self.dir.take().expect("committed once");
+        let tmp = dir.keep();
+        Scratch::unregister(&tmp);
+        let target = &self.target;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let old = parent_dir(target).join(format!(".{name}.old-{}", std::process::id()));
+        Scratch::register(&old);
+        let placed = (|| {
+            if target.exists() {
+                std::fs::rename(target, &old).map_err(|e| {
+                    Error::Input(format!("cannot replace {}: {e}", target.display()))
+                })?;
+            }
+            if let Err(e) = std::fs::rename(&tmp, target) {
+                let _ = std::fs::rename(&old, target);
+                return Err(Error::Input(format!(
+                    "cannot write {}: {e}",
+                    target.display()
+                )));
+            }
+            let _ = std::fs::remove_dir_all(&old);
+            Ok(())
+        })();
+        Scratch::unregister(&old);
+        if placed.is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        placed
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            Scratch::unregister(dir.path());
+            // TempDir removes the directory.
         }
     }
 }
