@@ -286,7 +286,7 @@ fn load_ort(
 ) -> Result<Box<dyn Backend>> {
     Ok(Box::new(self::ort::OrtBackend::new(
         path,
-        bytes.map(|b| std::sync::Arc::from(b)),
+        bytes.map(std::sync::Arc::from),
         lib,
         input,
         row_shape,

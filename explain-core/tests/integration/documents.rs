@@ -24,7 +24,7 @@ fn committed_schemas_are_the_generated_ones() {
         assert!(
             committed == text,
             "{} differs from the schema generated from the types: run \
-             EXPLAIN_UPDATE_SCHEMAS=1 cargo test -p explain-core --test documents",
+             EXPLAIN_UPDATE_SCHEMAS=1 cargo test -p explain-core --test integration documents",
             path.display()
         );
     }

@@ -1,7 +1,7 @@
 //! `explain slices`: per-slice metrics against fairlearn and onnxruntime references,
 //! explanation profiles against a closed form, determinism, exit codes and bad manifests.
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli, data, run_ok, sample};
 use serde_json::Value;

@@ -4,11 +4,10 @@
 //! library given by ORT_DYLIB_PATH:
 //!
 //! ```sh
-//! ORT_DYLIB_PATH="$(scripts/install-onnxruntime.sh)" cargo test --features ort -p explain-tests --test ort_backend
+//! ORT_DYLIB_PATH="$(scripts/install-onnxruntime.sh)" cargo test --features ort -p explain-cli --test e2e ort_backend
 //! ```
-#![cfg(feature = "ort")]
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli, data, run_ok, sample};
 use explain_benches::{coalition_rows, run_batched, sample_probes};
@@ -310,7 +309,7 @@ fn shap_args(lib: Option<&str>, out: &Path) -> Vec<String> {
 
 /// Runs the CLI with ORT_DYLIB_PATH set to `env`, or unset.
 fn run_cli(args: &[String], env: Option<&str>) -> std::process::Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_explain-e2e"));
+    let mut c = Command::new(env!("CARGO_BIN_EXE_explain"));
     c.args(args);
     match env {
         Some(v) => c.env("ORT_DYLIB_PATH", v),

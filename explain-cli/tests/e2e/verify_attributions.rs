@@ -1,7 +1,7 @@
 //! `explain verify` of attribution files from `explain shap|lime`: the recorded recipe re-runs
 //! to the same bytes, and a changed model, input or value is caught.
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli_in, data};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! `ort` feature, asking for ONNX Runtime says how to get it. (The backend itself is tested in
 //! ort_backend.rs, with the feature.)
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli, data, sample};
 use std::path::{Path, PathBuf};

@@ -11,7 +11,7 @@
 //! * Another real kernel family (tract told that the CPU lacks AVX2 and AVX-512): the CLI
 //!   verifies within rounding, and a portable run is bit-identical under either.
 
-mod common;
+use crate::common;
 
 use common::{data, sample};
 use explain_core::attribution::explainer::Silent;
@@ -342,7 +342,7 @@ fn the_cli_verifies_across_real_kernel_families_and_portable_runs_are_bit_identi
     let d = tmp.path();
     let no_avx2 = "-avx2,-avxvnni,-avx512f,-avx512vnni,-avx512fp16";
     let explain = |args: &[&str], isa: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+        std::process::Command::new(env!("CARGO_BIN_EXE_explain"))
             .args(args)
             .env("TRACT_CPU_ISA", isa)
             .output()

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
+        .join("../tests/data")
         .join(name)
 }
 

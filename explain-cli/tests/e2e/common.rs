@@ -1,5 +1,4 @@
 //! Helpers shared by the end-to-end tests: paths to fixtures and samples, and running the CLI.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -7,7 +6,7 @@ use std::process::{Command, Output};
 /// A fixture in `tests/data`.
 pub fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
+        .join("../tests/data")
         .join(name)
 }
 
@@ -18,7 +17,7 @@ pub fn sample(path: &str) -> String {
 
 /// Runs the `explain` CLI.
 pub fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+    Command::new(env!("CARGO_BIN_EXE_explain"))
         .args(args)
         .output()
         .unwrap()
@@ -49,7 +48,7 @@ pub fn assert_exit(out: &Output, code: i32, expect: &[&str]) {
 /// Runs the `explain` CLI in directory `dir` (relative paths in its arguments and in the files
 /// it writes are relative to `dir`).
 pub fn cli_in(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+    Command::new(env!("CARGO_BIN_EXE_explain"))
         .args(args)
         .current_dir(dir)
         .output()

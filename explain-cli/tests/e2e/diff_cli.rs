@@ -1,7 +1,7 @@
 //! `explain diff` from the command line: identical explanations pass, a different model's
 //! explanations of the same inputs fail (exit 1) with a readable table and JSON.
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli, data, run_ok};
 

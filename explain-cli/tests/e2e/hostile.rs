@@ -1,7 +1,7 @@
 //! Careless and hostile input: bounded memory, nothing clobbered or deleted, clear one-line
 //! errors, and a verify that covers what the reviewer reads and stays inside the report.
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli, cli_in, data, sample};
 use std::path::{Path, PathBuf};
@@ -252,7 +252,7 @@ fn small_config(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
 
 /// Starts `explain report CONFIG --out OUT` and lets it run for a moment.
 fn spawn_report(config: &str, out: &Path) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+    let child = Command::new(env!("CARGO_BIN_EXE_explain"))
         .args(["report", config, "--out", out.to_str().unwrap(), "--quiet"])
         .spawn()
         .unwrap();

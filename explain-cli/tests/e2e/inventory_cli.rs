@@ -1,7 +1,7 @@
 //! `explain inventory` from the command line: the speech sample with its datasheet, and bad
 //! input (exit 2, message, nothing written).
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli, run_ok, sample};
 

@@ -4,11 +4,11 @@ use std::path::Path;
 use std::process::Command;
 
 fn data(name: &str) -> String {
-    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn explain_to(out: &Path, args: &[&str], threads: &str) -> Vec<u8> {
-    let status = Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+    let status = Command::new(env!("CARGO_BIN_EXE_explain"))
         .args(args)
         .args(["--threads", threads, "--quiet", "--out"])
         .arg(out)

@@ -2,7 +2,7 @@
 //! a report is deterministic apart from its timing block, self-contained, renders in headless
 //! Chromium, and config errors name the key and the line.
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli, data};
 use serde_json::Value;

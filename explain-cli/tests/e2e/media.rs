@@ -11,7 +11,7 @@ use explain_core::input::masker::BaselineSpec;
 use explain_core::input::{self, Request};
 use explain_core::model::{Model, ModelOptions};
 
-mod common;
+use crate::common;
 
 use common::{assert_exit, cli as explain_cli, data, run_ok, sample};
 

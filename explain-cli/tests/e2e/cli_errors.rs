@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 /// The absolute path of a fixture in `tests/data`.
 macro_rules! fixture {
     ($name:literal) => {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/data/", $name)
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/", $name)
     };
 }
 
@@ -17,7 +17,7 @@ const OUT_NAME: &str = "out.json";
 
 /// Runs the CLI under test with `args`.
 fn explain(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_explain-e2e"))
+    Command::new(env!("CARGO_BIN_EXE_explain"))
         .args(args)
         .output()
         .expect("the explain binary runs")
