@@ -10,9 +10,7 @@ use explain_core::attribution::budget::Budget;
 use explain_core::attribution::engine::{Link, Progress};
 use explain_core::attribution::estimators::Method;
 use explain_core::attribution::estimators::lime::{self, LimeParams, Selection};
-use explain_core::attribution::explainer::{
-    self, Attributions, ProgressSink, Settings, TargetSpec,
-};
+use explain_core::attribution::explainer::{self, Attributions, Settings, TargetSpec};
 use explain_core::attribution::quality::QualityConfig;
 use explain_core::attribution::recipe::{HeldInput, Job, Recipe};
 use explain_core::input::audio::AudioPreprocess;
@@ -1019,9 +1017,6 @@ impl Progress for Bar {
     fn advance(&self, n: u64) {
         self.0.inc(n);
     }
-}
-
-impl ProgressSink for Bar {
     fn begin(&self, total: u64) {
         self.0.set_position(0);
         self.0.set_length(total);
@@ -1031,8 +1026,5 @@ impl ProgressSink for Bar {
     }
     fn note(&self, text: &str) {
         self.0.suspend(|| eprintln!("note: {text}"));
-    }
-    fn as_progress(&self) -> &dyn Progress {
-        self
     }
 }

@@ -243,7 +243,6 @@ fn a_decision_at_the_threshold_is_a_knife_edge_named_with_its_cause() {
 /// its score computed as the report computes it (the same batches: an output can change in
 /// its last bit with the batch it is in).
 fn undecided_item() -> (String, f64) {
-    use explain_core::attribution::explainer::ProgressSink;
     use explain_core::model::{Model, ModelOptions};
     let model = Model::load(
         Path::new(&sample("inspection/defect_cnn.onnx")),
@@ -277,12 +276,7 @@ fn undecided_item() -> (String, f64) {
         threshold: 0.5,
     };
     let p = explain_core::validation::slices::predict(
-        &model,
-        &manifest,
-        &rows,
-        &decision,
-        256,
-        Silent.as_progress(),
+        &model, &manifest, &rows, &decision, 256, &Silent,
     )
     .unwrap();
     let p = p

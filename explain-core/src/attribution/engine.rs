@@ -15,18 +15,7 @@ use crate::{Error, Result, bad_input};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Receives progress as coalitions are evaluated. Implementations must be cheap and thread-safe.
-pub trait Progress: Sync {
-    /// `n` more coalitions were evaluated.
-    fn advance(&self, n: u64);
-}
-
-/// Progress that goes nowhere.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn advance(&self, _: u64) {}
-}
+pub use crate::util::progress::{Progress, Silent};
 
 /// Evaluates coalitions of one explained row against one model output.
 pub struct Engine<'a> {

@@ -5,7 +5,7 @@
 pub use crate::artifact::attributions::{Attributions, Explanation, ModelRef, Params, SCHEMA};
 pub use crate::artifact::spec::TargetSpec;
 use crate::attribution::budget::{self, Budget};
-use crate::attribution::engine::{Engine, Link, Progress};
+use crate::attribution::engine::{Engine, Link};
 use crate::attribution::estimators::lime::LimeParams;
 use crate::attribution::estimators::{self, Estimate, Method};
 use crate::input::masker::Masker;
@@ -13,6 +13,7 @@ pub use crate::input::{Instance, Sources};
 use crate::math::sampling::StreamKey;
 use crate::model::Model;
 use crate::util::pins::{ExplanationKey, ExplanationPin, Pins};
+pub use crate::util::progress::{Progress, Silent};
 pub use crate::util::provenance::FileRef;
 use crate::util::provenance::{Tool, sha256_f32};
 use crate::{Error, Result, bad_input};
@@ -139,7 +140,7 @@ pub fn explain(
     instances: &[Instance],
     sources: Sources,
     settings: &Settings,
-    progress: &dyn ProgressSink,
+    progress: &dyn Progress,
 ) -> Result<Attributions> {
     let Some(first) = instances.first() else {
         bad_input!("there is nothing to explain: no input rows");
@@ -255,7 +256,7 @@ pub fn explain(
             target,
             settings.link,
             settings.batch_size,
-            progress.as_progress(),
+            progress,
         );
         let estimate = |samples: usize| -> Result<Estimate> {
             match settings.method {
@@ -368,31 +369,6 @@ fn resolve_target(
                 .enumerate()
                 .fold(0, |best, (i, v)| if *v > out[best] { i } else { best }))
         }
-    }
-}
-
-/// Progress reporting for a whole run: told the total first, then advanced per coalition.
-pub trait ProgressSink: Sync {
-    /// Starts a stage of `total` steps (coalitions, or items for a validation run).
-    fn begin(&self, total: u64);
-    /// Names the stage that follows (shown beside the bar).
-    fn stage(&self, _name: &str) {}
-    /// Something the user should know that is not an error (e.g. a leftover removed).
-    fn note(&self, _text: &str) {}
-    fn as_progress(&self) -> &dyn Progress;
-}
-
-/// A sink that reports nothing.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn advance(&self, _: u64) {}
-}
-
-impl ProgressSink for Silent {
-    fn begin(&self, _: u64) {}
-    fn as_progress(&self) -> &dyn Progress {
-        self
     }
 }
 

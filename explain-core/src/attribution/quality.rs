@@ -66,7 +66,7 @@ pub use crate::artifact::attributions::{Curve, Quality, Randomisation, SeedStabi
 pub use crate::artifact::spec::{
     QUALITY_MAX_STEPS as DEFAULT_MAX_STEPS, QualityConfig, RANDOMISATION_THRESHOLD,
 };
-use crate::attribution::engine::{Engine, NoProgress};
+use crate::attribution::engine::Engine;
 use crate::attribution::estimators::Method;
 use crate::attribution::explainer::{
     self, Explanation, Instance, Settings, Silent, Sources, TargetSpec,
@@ -234,7 +234,7 @@ fn curves(
         target,
         settings.link,
         settings.batch_size,
-        &NoProgress,
+        &Silent,
     );
     // Coalition 0 is the row, 1 the baseline; then the interior points of every curve:
     // deletion and insertion of order 0, then of order 1, …

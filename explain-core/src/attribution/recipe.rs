@@ -23,7 +23,7 @@ pub use crate::artifact::spec::HeldInput;
 use crate::attribution::engine::Link;
 use crate::attribution::estimators::Method;
 use crate::attribution::estimators::lime::{self, LimeParams};
-use crate::attribution::explainer::{self, Attributions, ProgressSink, Settings, TargetSpec};
+use crate::attribution::explainer::{self, Attributions, Progress, Settings, TargetSpec};
 use crate::attribution::quality::{self};
 use crate::input::{self, View};
 use crate::model::numerics::Mode;
@@ -122,7 +122,7 @@ impl Job {
     pub fn run(
         &self,
         threads: Option<usize>,
-        progress: &dyn ProgressSink,
+        progress: &dyn Progress,
     ) -> Result<(Attributions, Vec<View>)> {
         let request =
             self.recipe
@@ -169,7 +169,7 @@ impl Job {
                         config,
                     )?;
                     e.quality = Some(q);
-                    progress.as_progress().advance(1);
+                    progress.advance(1);
                 }
             }
             doc.recipe = Some(self.recipe.clone());

@@ -17,9 +17,7 @@ pub use crate::artifact::report::{
 };
 use crate::attribution::engine::Link;
 use crate::attribution::estimators::Method;
-use crate::attribution::explainer::{
-    self, Attributions, FileRef, ProgressSink, Settings, TargetSpec,
-};
+use crate::attribution::explainer::{self, Attributions, FileRef, Progress, Settings, TargetSpec};
 use crate::attribution::quality::{self, QualityConfig};
 use crate::input::features::FeatureSpec;
 use crate::input::image::{self as img, ChannelOrder, Layout, Preprocess};
@@ -53,7 +51,7 @@ pub struct Options<'a> {
 }
 
 /// Runs everything the config asks for and writes the report directory. Returns the report.
-pub fn run(loaded: &Loaded, options: &Options, progress: &dyn ProgressSink) -> Result<Report> {
+pub fn run(loaded: &Loaded, options: &Options, progress: &dyn Progress) -> Result<Report> {
     let out = options.out;
     if out.is_file() {
         return Err(Error::Input(format!(
@@ -170,7 +168,7 @@ fn foreign_file(dir: &Path) -> Option<PathBuf> {
 struct Clock<'a> {
     start: Instant,
     phases: Vec<Phase>,
-    progress: &'a dyn ProgressSink,
+    progress: &'a dyn Progress,
 }
 
 impl Clock<'_> {
@@ -431,7 +429,7 @@ impl Paths {
     }
 }
 
-fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn ProgressSink) -> Result<Report> {
+fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> Result<Report> {
     let c = &l.config;
     let paths = Paths::new(l);
     let mut clock = Clock {

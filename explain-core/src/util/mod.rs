@@ -5,6 +5,7 @@
 pub mod limits;
 pub mod output;
 pub mod pins;
+pub mod progress;
 pub mod provenance;
 pub mod toml;
 pub mod vocabulary;

@@ -10,7 +10,7 @@
 
 pub use crate::artifact::slices::{ProfileConfig, Profiles, SliceProfile};
 use crate::artifact::slices::{Slice, Status, Verdict};
-use crate::attribution::explainer::{self, ProgressSink, Settings};
+use crate::attribution::explainer::{self, Progress, Settings};
 use crate::input::features::FeatureSpec;
 use crate::input::{self, Request};
 use crate::math::sampling::random_subset;
@@ -32,7 +32,7 @@ pub fn profiles(
     settings: &Settings,
     config: &ProfileConfig,
     seeding: &Seeding,
-    progress: &dyn ProgressSink,
+    progress: &dyn Progress,
 ) -> Result<Profiles> {
     if config.per_slice == 0 {
         bad_input!("explanation profiles need at least one item per slice");

@@ -28,7 +28,7 @@ pub use crate::artifact::slices::{
 };
 use crate::artifact::spec::defaults;
 use crate::attribution::engine::Progress;
-use crate::attribution::explainer::{FileRef, ModelRef, ProgressSink, Settings};
+use crate::attribution::explainer::{FileRef, ModelRef, Settings};
 use crate::input::{self, Request};
 use crate::math::sampling::{StreamKey, below};
 use crate::math::stats;
@@ -775,7 +775,7 @@ pub fn validate(
     model: &Model,
     manifest: &Manifest,
     v: &Validation,
-    progress: &dyn ProgressSink,
+    progress: &dyn Progress,
 ) -> Result<(Document, Predictions)> {
     manifest.check_files()?;
     manifest.require(crate::validation::manifest::LABEL)?;
@@ -808,15 +808,8 @@ pub fn validate(
     let (rows, preprocessing) = input::load_items(model, v.request, &manifest.input_paths())?;
     progress.stage("predicting (items)");
     progress.begin(manifest.len() as u64);
-    let predictions = predict(
-        model,
-        manifest,
-        &rows,
-        &v.decision,
-        v.batch_size,
-        progress.as_progress(),
-    )?
-    .pinned(&v.pinned)?;
+    let predictions =
+        predict(model, manifest, &rows, &v.decision, v.batch_size, progress)?.pinned(&v.pinned)?;
     drop(rows);
     let seeding = Seeding {
         seed: v.seed,

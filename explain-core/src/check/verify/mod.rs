@@ -27,7 +27,7 @@ pub mod artifacts;
 pub mod compare;
 pub mod knife;
 
-use crate::attribution::explainer::{self, Attributions, FileRef, ProgressSink};
+use crate::attribution::explainer::{self, Attributions, FileRef, Progress};
 use crate::attribution::recipe::Job;
 use crate::model::numerics::Platform;
 use crate::model::{BackendChoice, BackendWrap};
@@ -249,7 +249,7 @@ fn agreement_for(tolerance: Option<f64>, same_platform: bool) -> Agreement {
 pub fn verify_report(
     report_path: &Path,
     options: &Options,
-    progress: &dyn ProgressSink,
+    progress: &dyn Progress,
 ) -> Result<Verification> {
     check_options(options)?;
     let recorded = read_document(report_path, report::SCHEMA, "an explain report")?;
@@ -557,7 +557,7 @@ fn compare_report(
 pub fn verify_attributions(
     path: &Path,
     options: &Options,
-    progress: &dyn ProgressSink,
+    progress: &dyn Progress,
 ) -> Result<Verification> {
     check_options(options)?;
     let recorded = read_document(path, explainer::SCHEMA, "an attribution file")?;
@@ -665,7 +665,7 @@ pub fn verify_attributions(
 pub fn verify_file(
     path: &Path,
     options: &Options,
-    progress: &dyn ProgressSink,
+    progress: &dyn Progress,
 ) -> Result<Verification> {
     let value = read_json(path)?;
     match value["schema"].as_str() {
