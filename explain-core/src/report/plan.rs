@@ -1,0 +1,228 @@
+//! From `explain.toml` to what a report runs: the backend, numerics, model options, request,
+//! explanation settings and validation settings, every string of the config turned into its
+//! type here, with errors that name the key and its line.
+
+use crate::attribution::engine::Link;
+use crate::attribution::estimators::Method;
+use crate::attribution::explainer::{Settings, TargetSpec};
+use crate::input::Request;
+use crate::input::features::FeatureSpec;
+use crate::input::image::{self as img, ChannelOrder, Layout, Preprocess};
+use crate::input::masker::BaselineSpec;
+use crate::model::numerics::Mode;
+use crate::model::{BackendChoice, Held, ModelOptions, Reduce};
+use crate::artifact::config::{Loaded, Scale};
+use crate::validation::profiles::ProfileConfig;
+use crate::validation::slices::{self};
+use crate::{Error, Result};
+use std::str::FromStr;
+
+/// Everything the config says, checked, with errors naming the key.
+pub(crate) struct Plan {
+    pub(crate) request: Request,
+    pub(crate) model_options: ModelOptions,
+    pub(crate) methods: Vec<Method>,
+    pub(crate) target: TargetSpec,
+    pub(crate) link: Link,
+    pub(crate) decision: slices::Decision,
+    pub(crate) slices: slices::Config,
+    pub(crate) profiles: Option<(Settings, ProfileConfig)>,
+}
+
+/// The config's `[model] backend` and `ort_lib`, unless `backend` overrides them.
+pub(crate) fn backend_of(l: &Loaded, backend: Option<&BackendChoice>) -> Result<BackendChoice> {
+    if let Some(b) = backend {
+        b.check_available()?;
+        return Ok(b.clone());
+    }
+    let m = &l.config.model;
+    if m.backend == "tract" && m.ort_lib.is_some() {
+        return Err(l.error(
+            "model",
+            "ort_lib",
+            "an ONNX Runtime library applies to backend = \"ort\" only",
+        ));
+    }
+    let lib = m.ort_lib.as_deref().map(|p| l.resolve(p));
+    let choice =
+        BackendChoice::parse(&m.backend, lib).map_err(|e| l.error("model", "backend", e))?;
+    choice
+        .check_available()
+        .map_err(|e| l.error("model", "backend", e))?;
+    Ok(choice)
+}
+
+/// The config's `[model] numerics`; native when `verify --backend ort` re-runs a portable
+/// tract report on ONNX Runtime (which picks its own kernels).
+pub(crate) fn numerics_of(l: &Loaded, backend: &BackendChoice, overridden: bool) -> Result<Mode> {
+    let mode =
+        Mode::from_str(&l.config.model.numerics).map_err(|e| l.error("model", "numerics", e))?;
+    match backend {
+        BackendChoice::Ort { .. } if overridden => Ok(Mode::Native),
+        BackendChoice::Ort { .. } if mode == Mode::Portable => Err(l.error(
+            "model",
+            "numerics",
+            "portable numerics apply to backend = \"tract\"; ONNX Runtime picks its own kernels",
+        )),
+        _ => Ok(mode),
+    }
+}
+
+pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
+    let c = &l.config;
+    let key = |section: &'static str, key: &'static str| move |e: Error| l.error(section, key, e);
+    let overridden = backend.is_some();
+    let backend = backend_of(l, backend)?;
+    let image = match &c.image {
+        None => Preprocess::default(),
+        Some(i) => Preprocess {
+            size: i
+                .size
+                .as_deref()
+                .map(img::parse_size)
+                .transpose()
+                .map_err(key("image", "size"))?,
+            layout: Layout::from_str(&i.layout).map_err(key("image", "layout"))?,
+            channels: ChannelOrder::from_str(&i.channels).map_err(key("image", "channels"))?,
+            scale: match &i.scale {
+                Scale::Number(v) => *v as f32,
+                Scale::Text(t) => img::parse_scale(t).map_err(key("image", "scale"))?,
+            },
+            mean: i.mean.clone(),
+            std: i.std.clone(),
+        },
+    };
+    let x = &c.explanations;
+    let features = FeatureSpec::from_str(&x.features).map_err(key("explanations", "features"))?;
+    let request = Request {
+        inputs: x.items.iter().map(|i| l.resolve(i)).collect(),
+        features: features.clone(),
+        background: x.background.iter().map(|b| l.resolve(b)).collect(),
+        baseline: x
+            .baseline
+            .as_deref()
+            .map(BaselineSpec::from_str)
+            .transpose()
+            .map_err(key("explanations", "baseline"))?,
+        image,
+        audio: c
+            .audio
+            .as_ref()
+            .map(|a| crate::input::audio::AudioPreprocess {
+                sample_rate: a.sample_rate,
+                channel: a.channel,
+                resample: a.resample,
+            }),
+        seed: c.seed,
+        crossfade_ms: c.audio.as_ref().map_or(0.0, |a| a.crossfade_ms),
+    };
+    let model_options = ModelOptions {
+        input: None,
+        output: c.model.output.clone(),
+        held: c
+            .model
+            .hold
+            .iter()
+            .map(|h| match h.split_once('=') {
+                Some((name, file)) if file != "zeros" => {
+                    Held::parse_arg(&format!("{name}={}", l.resolve(file).display()))
+                }
+                _ => Held::parse_arg(h),
+            })
+            .collect::<Result<_>>()
+            .map_err(key("model", "hold"))?,
+        reduce: c
+            .model
+            .reduce
+            .as_deref()
+            .map(Reduce::from_str)
+            .transpose()
+            .map_err(key("model", "reduce"))?,
+        axis_sizes: img::axis_sizes(&request.image),
+        numerics: numerics_of(l, &backend, overridden)?,
+        backend,
+        wrap: None,
+    };
+    if x.methods.is_empty() {
+        return Err(l.error(
+            "explanations",
+            "methods",
+            "list at least one method (exact, kernel, leverage, permutation, lime)",
+        ));
+    }
+    let methods: Vec<Method> = x
+        .methods
+        .iter()
+        .map(|m| Method::from_str(m))
+        .collect::<Result<_>>()
+        .map_err(key("explanations", "methods"))?;
+    if x.items.is_empty() && x.per_slice == 0 {
+        return Err(l.error(
+            "explanations",
+            "items",
+            "nothing to explain: list items or set per_slice",
+        ));
+    }
+    let target = match &x.target {
+        toml::Value::Integer(i) if *i >= 0 => TargetSpec::Index(*i as usize),
+        toml::Value::String(s) => TargetSpec::from_str(s).map_err(key("explanations", "target"))?,
+        other => {
+            return Err(l.error(
+                "explanations",
+                "target",
+                format!("{other} is not an output index, 'top' or 'auto'"),
+            ));
+        }
+    };
+    let link = Link::from_str(&x.link).map_err(key("explanations", "link"))?;
+    let v = &c.validation;
+    let rules = v
+        .rules
+        .iter()
+        .map(|r| slices::Rule::parse(r))
+        .collect::<Result<_>>()
+        .map_err(key("validation", "rules"))?;
+    let profiles = if v.profile_items > 0 {
+        Some((
+            Settings {
+                method: Method::from_str(&v.profile_method)
+                    .map_err(key("validation", "profile_method"))?,
+                samples: Some(v.profile_samples).into(),
+                seed: c.seed,
+                target: TargetSpec::Auto,
+                link,
+                batch_size: c.model.batch_size,
+                features: features.to_string(),
+                lime: None,
+                pins: Default::default(),
+            },
+            ProfileConfig {
+                per_slice: v.profile_items,
+                threshold: v.profile_threshold,
+            },
+        ))
+    } else {
+        None
+    };
+    Ok(Plan {
+        request,
+        model_options,
+        methods,
+        target,
+        link,
+        decision: slices::Decision {
+            positive: v.positive,
+            threshold: v.threshold,
+        },
+        slices: slices::Config {
+            slice_by: v.slice_by.clone(),
+            intersect: v.intersect.clone(),
+            min_n: v.min_n,
+            bootstrap: v.bootstrap,
+            rules,
+            holm: v.holm,
+            alpha: v.alpha,
+        },
+        profiles,
+    })
+}
