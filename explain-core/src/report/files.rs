@@ -1,9 +1,9 @@
 //! What went into a report and what came out: the report directory's paths, the data
 //! inventory of its manifests, the named input files and the artifacts with their hashes.
 
+use crate::artifact::config::Loaded;
 use crate::attribution::explainer::{Attributions, FileRef};
 use crate::model::inspect;
-use crate::artifact::config::Loaded;
 use crate::util::provenance::{sha256_file, sha256_hex};
 use crate::validation::inventory::{self, Datasheet, Inventory, Role};
 use crate::validation::manifest::Manifest;

@@ -2,6 +2,7 @@
 //! explanation settings and validation settings, every string of the config turned into its
 //! type here, with errors that name the key and its line.
 
+use crate::artifact::config::{Loaded, Scale};
 use crate::attribution::engine::Link;
 use crate::attribution::estimators::Method;
 use crate::attribution::explainer::{Settings, TargetSpec};
@@ -11,7 +12,6 @@ use crate::input::image::{self as img, ChannelOrder, Layout, Preprocess};
 use crate::input::masker::BaselineSpec;
 use crate::model::numerics::Mode;
 use crate::model::{BackendChoice, Held, ModelOptions, Reduce};
-use crate::artifact::config::{Loaded, Scale};
 use crate::validation::profiles::ProfileConfig;
 use crate::validation::slices::{self};
 use crate::{Error, Result};

@@ -530,3 +530,21 @@ fn caps_long_lists_and_formats_numbers() {
     assert!(html.contains("@media print{"));
     assert!(html.contains("section.part{break-before:page}"));
 }
+
+/// The committed reference pages are exactly what `render` makes of their report.json and
+/// plots: a change to the page's code or style that moves a byte shows here first.
+#[test]
+fn reference_pages_render_to_their_committed_bytes() {
+    for task in ["camera", "inspection", "speech"] {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../reports")
+            .join(task);
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+        let committed = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        assert!(
+            render(&report, &dir).unwrap() == committed,
+            "reports/{task}/report.html differs from the page rendered from its report.json"
+        );
+    }
+}
