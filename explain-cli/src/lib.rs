@@ -648,7 +648,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
             .unwrap_or_else(|| "predictions.csv".into())
     });
     let recipe = recipe(&a.m, &a.x, Budget::Default)?;
-    let request = recipe.request(Vec::new(), a.x.background.clone(), a.x.seed)?;
+    let request = recipe.request(Vec::new(), a.x.background.clone(), a.x.seed);
     let config = slices::Config {
         slice_by: a
             .slice_by
@@ -850,10 +850,10 @@ fn numerics(m: &ModelArgs) -> Mode {
 fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Budget) -> Result<Recipe> {
     let image = image_preprocess(&m.image)?;
     Ok(Recipe {
-        features: x.features.clone(),
-        baseline: x.baseline.clone(),
+        features: x.features.parse()?,
+        baseline: x.baseline.as_deref().map(str::parse).transpose()?,
         samples,
-        reduce: m.reduce.map(|r| r.name().to_string()),
+        reduce: m.reduce,
         hold: m
             .hold
             .iter()

@@ -462,7 +462,7 @@ fn mlp_job(
         batch_size: 64,
         lime,
         recipe: explain_core::attribution::recipe::Recipe {
-            features: "tabular".into(),
+            features: explain_core::input::features::FeatureSpec::Tabular,
             baseline: None,
             samples: explain_core::attribution::budget::Budget::Fixed(samples),
             reduce: None,

@@ -15,7 +15,6 @@ use crate::model::{BackendChoice, Model, ModelOptions, Reduce};
 use crate::util::provenance::{FileRef, Tool};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::str::FromStr;
 
 /// The schema id written into attribution files.
 pub const SCHEMA: &str = "explain.attributions/1";
@@ -298,18 +297,26 @@ pub struct Quality {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recipe {
-    /// The feature spec as given (`auto`, `grid:8x8`, ...).
-    pub features: String,
-    /// The baseline spec as given; the input kind's default when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<String>,
+    /// The feature spec as asked for (`auto`, `grid:8x8`, ...), before `auto` is resolved;
+    /// written as the command line spells it.
+    #[serde(with = "crate::util::as_text")]
+    #[schemars(with = "String")]
+    pub features: FeatureSpec,
+    /// The baseline spec as asked for; the input kind's default when `None`.
+    #[serde(
+        default,
+        with = "crate::util::as_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub baseline: Option<BaselineSpec>,
     /// The coalition budget as given: absent for the method's default (per row), a number,
     /// or `{"auto": {"tolerance": …, "max_samples": …}}`.
     #[serde(default, skip_serializing_if = "Budget::is_default")]
     pub samples: Budget,
     /// `max` or `mean` of a spatial output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reduce: Option<String>,
+    pub reduce: Option<Reduce>,
     /// Other model inputs held constant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hold: Vec<HeldInput>,
@@ -349,7 +356,7 @@ impl Recipe {
                 .iter()
                 .map(HeldInput::load)
                 .collect::<Result<_>>()?,
-            reduce: self.reduce.as_deref().map(Reduce::from_str).transpose()?,
+            reduce: self.reduce,
             axis_sizes: image::axis_sizes(&image),
             numerics: Mode::Native,
             wrap: None,
@@ -358,25 +365,16 @@ impl Recipe {
 
     /// How `inputs` are read and cut into features, with `background` and noise baselines
     /// seeded by `seed`.
-    pub fn request(
-        &self,
-        inputs: Vec<PathBuf>,
-        background: Vec<PathBuf>,
-        seed: u64,
-    ) -> Result<Request> {
-        Ok(Request {
+    pub fn request(&self, inputs: Vec<PathBuf>, background: Vec<PathBuf>, seed: u64) -> Request {
+        Request {
             inputs,
-            features: FeatureSpec::from_str(&self.features)?,
+            features: self.features.clone(),
             background,
-            baseline: self
-                .baseline
-                .as_deref()
-                .map(BaselineSpec::from_str)
-                .transpose()?,
+            baseline: self.baseline.clone(),
             image: self.image.clone().unwrap_or_default(),
             audio: self.audio.clone(),
             seed,
             crossfade_ms: self.crossfade_ms,
-        })
+        }
     }
 }

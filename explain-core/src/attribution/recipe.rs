@@ -9,6 +9,14 @@
 //! preprocessing, and the quality settings. [`Job::from_attributions`] rebuilds the run from
 //! a document; running it again with the same files gives the same bytes.
 //!
+//! The recipe is the one typed record of how a model is run and its inputs are read: the
+//! command line fills it from its flags, `explain report` from `explain.toml`
+//! (`report::plan`, with errors that name the key and its line), and `explain verify` reads
+//! it back from a document (specs are stored as text and parsed by the same `FromStr` as the
+//! flags, so a document can only hold what the command line accepts). From it come the
+//! model's [`ModelOptions`] ([`Recipe::model_options`]) and the inputs' request
+//! ([`Recipe::request`]), in one place for all three.
+//!
 //! ```no_run
 //! use explain_core::{attribution::explainer::{Attributions, Silent}, attribution::recipe::Job};
 //! let text = std::fs::read_to_string("attributions.json")?;
@@ -124,9 +132,9 @@ impl Job {
         threads: Option<usize>,
         progress: &dyn Progress,
     ) -> Result<(Attributions, Vec<View>)> {
-        let request =
-            self.recipe
-                .request(self.inputs.clone(), self.background.clone(), self.seed)?;
+        let request = self
+            .recipe
+            .request(self.inputs.clone(), self.background.clone(), self.seed);
         let options = ModelOptions {
             numerics: self.numerics,
             wrap: self.wrap.clone(),

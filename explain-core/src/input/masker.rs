@@ -63,6 +63,27 @@ impl std::str::FromStr for BaselineSpec {
     }
 }
 
+impl std::fmt::Display for BaselineSpec {
+    /// The spec as [`FromStr`](std::str::FromStr) reads it back (`silence` and `zeros` are
+    /// written `zero`).
+    ///
+    /// ```
+    /// use explain_core::input::masker::BaselineSpec;
+    /// for s in ["zero", "mean", "0.5", "blur:3", "noise:0.01"] {
+    ///     assert_eq!(s.parse::<BaselineSpec>().unwrap().to_string(), s);
+    /// }
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BaselineSpec::Zero => write!(f, "zero"),
+            BaselineSpec::Mean => write!(f, "mean"),
+            BaselineSpec::Constant(v) => write!(f, "{v}"),
+            BaselineSpec::Blur(sigma) => write!(f, "blur:{sigma}"),
+            BaselineSpec::Noise(level) => write!(f, "noise:{level}"),
+        }
+    }
+}
+
 /// Default Gaussian sigma of `blur`, in pixels.
 pub const DEFAULT_BLUR_SIGMA: f32 = 5.0;
 /// Default standard deviation of `noise` (audio samples in [-1, 1]).

@@ -20,7 +20,7 @@ pub use crate::artifact::report::{
 };
 use crate::attribution::explainer::{self, FileRef, Progress, Settings, TargetSpec};
 use crate::attribution::quality::{self, QualityConfig};
-use crate::input::{self, Request};
+use crate::input;
 use crate::model::{BackendChoice, Model, ModelInfo, inspect};
 use crate::report::config::Loaded;
 use crate::util::provenance::{Tool, sha256_hex};
@@ -251,10 +251,9 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
             }
         }
     }
-    let request = Request {
-        inputs: items,
-        ..plan.request.clone()
-    };
+    let request = plan
+        .recipe
+        .request(items, plan.request.background.clone(), c.seed);
     let prepared = input::prepare(&model, &request)?;
     let target = match plan.target {
         TargetSpec::Auto => sdoc.decision.mode.target(),

@@ -2,7 +2,9 @@
 //! explanation settings and validation settings, every string of the config turned into its
 //! type here, with errors that name the key and its line.
 
+use crate::artifact::attributions::Recipe;
 use crate::artifact::config::{Loaded, Scale};
+use crate::artifact::spec::HeldInput;
 use crate::attribution::engine::Link;
 use crate::attribution::estimators::Method;
 use crate::attribution::explainer::{Settings, TargetSpec};
@@ -11,7 +13,7 @@ use crate::input::features::FeatureSpec;
 use crate::input::image::{self as img, ChannelOrder, Layout, Preprocess};
 use crate::input::masker::BaselineSpec;
 use crate::model::numerics::Mode;
-use crate::model::{BackendChoice, Held, ModelOptions, Reduce};
+use crate::model::{BackendChoice, ModelOptions, Reduce};
 use crate::validation::profiles::ProfileConfig;
 use crate::validation::slices::{self};
 use crate::{Error, Result};
@@ -19,6 +21,9 @@ use std::str::FromStr;
 
 /// Everything the config says, checked, with errors naming the key.
 pub(crate) struct Plan {
+    /// How the model is run and its inputs read: the same record `explain shap|lime` fills
+    /// from its flags and `explain verify` reads back from an attribution file.
+    pub(crate) recipe: Recipe,
     pub(crate) request: Request,
     pub(crate) model_options: ModelOptions,
     pub(crate) methods: Vec<Method>,
@@ -93,18 +98,35 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
         },
     };
     let x = &c.explanations;
-    let features = FeatureSpec::from_str(&x.features).map_err(key("explanations", "features"))?;
-    let request = Request {
-        inputs: x.items.iter().map(|i| l.resolve(i)).collect(),
-        features: features.clone(),
-        background: x.background.iter().map(|b| l.resolve(b)).collect(),
+    let recipe = Recipe {
+        features: FeatureSpec::from_str(&x.features).map_err(key("explanations", "features"))?,
         baseline: x
             .baseline
             .as_deref()
             .map(BaselineSpec::from_str)
             .transpose()
             .map_err(key("explanations", "baseline"))?,
-        image,
+        samples: x.samples.into(),
+        reduce: c
+            .model
+            .reduce
+            .as_deref()
+            .map(Reduce::from_str)
+            .transpose()
+            .map_err(key("model", "reduce"))?,
+        hold: c
+            .model
+            .hold
+            .iter()
+            .map(|h| match h.split_once('=') {
+                Some((name, file)) if file != "zeros" => {
+                    HeldInput::from_str(&format!("{name}={}", l.resolve(file).display()))
+                }
+                _ => HeldInput::from_str(h),
+            })
+            .collect::<Result<_>>()
+            .map_err(key("model", "hold"))?,
+        image: (image != Preprocess::default()).then_some(image),
         audio: c
             .audio
             .as_ref()
@@ -113,35 +135,19 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
                 channel: a.channel,
                 resample: a.resample,
             }),
-        seed: c.seed,
         crossfade_ms: c.audio.as_ref().map_or(0.0, |a| a.crossfade_ms),
+        quality: None,
     };
+    let request = recipe.request(
+        x.items.iter().map(|i| l.resolve(i)).collect(),
+        x.background.iter().map(|b| l.resolve(b)).collect(),
+        c.seed,
+    );
     let model_options = ModelOptions {
-        input: None,
-        output: c.model.output.clone(),
-        held: c
-            .model
-            .hold
-            .iter()
-            .map(|h| match h.split_once('=') {
-                Some((name, file)) if file != "zeros" => {
-                    Held::parse_arg(&format!("{name}={}", l.resolve(file).display()))
-                }
-                _ => Held::parse_arg(h),
-            })
-            .collect::<Result<_>>()
-            .map_err(key("model", "hold"))?,
-        reduce: c
-            .model
-            .reduce
-            .as_deref()
-            .map(Reduce::from_str)
-            .transpose()
-            .map_err(key("model", "reduce"))?,
-        axis_sizes: img::axis_sizes(&request.image),
         numerics: numerics_of(l, &backend, overridden)?,
-        backend,
-        wrap: None,
+        ..recipe
+            .model_options(c.model.output.clone(), backend)
+            .map_err(key("model", "hold"))?
     };
     if x.methods.is_empty() {
         return Err(l.error(
@@ -192,7 +198,7 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
                 target: TargetSpec::Auto,
                 link,
                 batch_size: c.model.batch_size,
-                features: features.to_string(),
+                features: recipe.features.to_string(),
                 lime: None,
                 pins: Default::default(),
             },
@@ -205,6 +211,7 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
         None
     };
     Ok(Plan {
+        recipe,
         request,
         model_options,
         methods,
