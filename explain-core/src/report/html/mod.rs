@@ -20,7 +20,9 @@
 //!   `data:image/` rasters; otherwise, and when a plot file is missing, the page says so in a
 //!   short note. Each plot file is inlined once; a second mention links to the first.
 //! * **Escaped.** Every string from the report (titles, slice values, datasheet text) is
-//!   HTML-escaped by the templates; only the checked SVG is inserted as it is.
+//!   HTML-escaped by askama as the templates write it (with the named entities of
+//!   [`format::Entities`], set in `explain-core/askama.toml`); only the checked SVG and the
+//!   parameters' JSON (in a `<pre>`, `&`, `<` and `>` escaped, quotes kept) go in as they are.
 //! * **Deterministic.** The same report and plot files give the same bytes: there is no
 //!   generation timestamp, and the `timing` block, the only part of `report.json` that changes
 //!   from run to run, is not on the page (nor is `reproducibility.page`, the page's own hash).
