@@ -416,8 +416,7 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
         phases: std::mem::take(&mut clock.phases),
     };
     // The page first (it shows everything but its own hash), then the record with its hash.
-    let page =
-        crate::report::html::render(&serde_json::to_value(&report).expect("serialisable"), dir)?;
+    let page = crate::report::html::render(&report, dir)?;
     report.reproducibility.page = Some(FileRef {
         path: PAGE.into(),
         sha256: sha256_hex(page.as_bytes()),

@@ -5,9 +5,15 @@
 //!
 //! Set `EXPLAIN_HTML_PREVIEW=/tmp/html-preview.html` to write the page for a look in a browser.
 
-use explain_core::report::html::render;
+use explain_core::report::{Report, html};
 use serde_json::Value;
 use std::path::Path;
+
+/// The page of a report given as JSON (deserialised into [`Report`] first).
+fn render(doc: &Value, dir: &Path) -> explain_core::Result<String> {
+    let report: Report = serde_json::from_value(doc.clone()).expect("an explain.report/1 document");
+    html::render(&report, dir)
+}
 
 fn fixture() -> Value {
     let text = std::fs::read_to_string(
@@ -459,23 +465,28 @@ fn refuses_unsafe_or_outside_plots() {
 }
 
 #[test]
-fn renders_any_document() {
+fn renders_an_empty_report() {
     let dir = tempfile::tempdir().unwrap();
-    for doc in [
-        serde_json::json!({}),
-        serde_json::json!({"schema": "explain.report/1", "title": "t", "summary": {"verdict": "pass"}}),
-        serde_json::json!([1, 2]),
-    ] {
-        let html = render(&doc, dir.path()).unwrap();
-        assert!(html.contains("Reproducibility</h2>"));
-        assert_eq!(html.matches("<section").count(), 10);
-    }
-    let html = render(
-        &serde_json::json!({"title": "t", "summary": {"verdict": "pass", "flags": []}}),
-        dir.path(),
-    )
-    .unwrap();
+    let mut doc = fixture();
+    doc["title"] = "".into();
+    doc["summary"] = serde_json::json!({"verdict": "pass", "flags": [], "uncovered_markets": [],
+        "insufficient_slices": [], "not_converged": []});
+    doc["disparities"] = serde_json::json!([]);
+    doc["limitations"] = serde_json::json!([]);
+    doc["performance"]["slices"] = serde_json::json!([]);
+    doc["performance"]["attributes"] = serde_json::json!([]);
+    doc["explanations"] = serde_json::json!({"methods": [], "profiles": null});
+    doc["data"]["datasets"] = serde_json::json!([]);
+    doc["reproducibility"]["plots"] =
+        serde_json::json!({"slices": [], "disparities": null, "profiles": null});
+    let html = render(&doc, dir.path()).unwrap();
+    assert!(html.contains("<title>Model report</title>"));
+    assert!(html.contains("Reproducibility</h2>"));
+    assert_eq!(html.matches("<section").count(), 10);
     assert!(html.contains("<span class=\"v v-pass\">PASS</span>"));
+    assert!(html.contains("<p class=\"note\">No disparities were evaluated.</p>"));
+    assert!(html.contains("<p class=\"note\">No attributions were computed.</p>"));
+    assert!(html.contains("<p class=\"none\">The report lists no limitations.</p>"));
 }
 
 #[test]
@@ -539,11 +550,11 @@ fn reference_pages_render_to_their_committed_bytes() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../reports")
             .join(task);
-        let report: Value =
+        let report: Report =
             serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
         let committed = std::fs::read_to_string(dir.join("report.html")).unwrap();
         assert!(
-            render(&report, &dir).unwrap() == committed,
+            html::render(&report, &dir).unwrap() == committed,
             "reports/{task}/report.html differs from the page rendered from its report.json"
         );
     }

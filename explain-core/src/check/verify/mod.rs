@@ -751,7 +751,10 @@ fn compare_page(
     if let Some(r) = doc["reproducibility"].as_object_mut() {
         r.remove("page");
     }
-    let page = match crate::report::html::render(&doc, out) {
+    let page = match serde_json::from_value::<report::Report>(doc)
+        .map_err(|e| Error::Input(e.to_string()))
+        .and_then(|doc| crate::report::html::render(&doc, out))
+    {
         Ok(p) => p,
         Err(e) => {
             check.differ_text(format!("{}: cannot re-render it: {e}", report::PAGE));

@@ -1,7 +1,6 @@
 //! Plots inlined into the page: reading an SVG from the report directory, checking that it
 //! holds nothing active or external, and prefixing its ids.
 
-use crate::report::html::format::*;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Component, Path};
@@ -17,7 +16,7 @@ pub(crate) fn read_svg(dir: &Path, rel: &str) -> std::result::Result<String, Str
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err("is missing from the report directory".into())
         }
-        Err(e) => Err(format!("could not be read ({})", esc(&e.to_string()))),
+        Err(e) => Err(format!("could not be read ({e})")),
     }
 }
 
@@ -46,7 +45,7 @@ pub(crate) fn prepare_svg(text: &str, prefix: &str) -> std::result::Result<Strin
         };
         if let (Some(w), Some(h)) = (num("width"), num("height")) {
             out.push_str("<svg viewBox=\"0 0 ");
-            put!(out, "{w} {h}\"");
+            let _ = write!(out, "{w} {h}\"");
             out.push_str(&svg["<svg".len()..]);
         } else {
             out.push_str(svg);
@@ -189,4 +188,44 @@ pub(crate) fn prefix_ids(svg: &str, prefix: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_viewbox_and_ids() {
+        let s = prepare_svg(
+            "<?xml version=\"1.0\"?>\n<svg width=\"40px\" height=\"20\"><defs><clipPath id=\"c\"/></defs><g clip-path=\"url(#c)\"/></svg>\n",
+            "f1-",
+        )
+        .unwrap();
+        assert!(
+            s.starts_with("<svg viewBox=\"0 0 40 20\" width=\"40px\""),
+            "{s}"
+        );
+        assert!(s.contains("id=\"f1-c\"") && s.contains("url(#f1-c)"), "{s}");
+        assert!(s.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn unsafe_svgs_are_refused() {
+        for bad in [
+            "<svg><script>alert(1)</script></svg>",
+            "<svg><image href=\"x.png\"/></svg>",
+            "<svg><image xlink:href='https://example.invalid/x.png'/></svg>",
+            "<svg><rect onclick=\"x()\"/></svg>",
+            "<svg><rect style=\"fill:url(http://x/y)\"/></svg>",
+        ] {
+            assert!(prepare_svg(bad, "p").is_err(), "{bad}");
+        }
+        assert!(
+            prepare_svg(
+                "<svg><image xlink:href=\"data:image/png;base64,AAAA\"/><text>on = off</text></svg>",
+                "p"
+            )
+            .is_ok()
+        );
+    }
 }
