@@ -4,9 +4,10 @@
 //! quality figures. Files are named after the explanation's position and
 //! input so that a directory of plots reads in order.
 
+use super::{audio, bars, curves, overlay};
 use crate::attribution::explainer::Attributions;
 use crate::input::View;
-use crate::{Error, Result, render::charts, render::plot, util::output};
+use crate::{Error, Result, util::output};
 use std::path::Path;
 
 /// Features shown in a bar chart.
@@ -31,7 +32,7 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
             e.target,
             e.prediction
         );
-        plot::attribution_bars(
+        bars::attribution_bars(
             &dir.join(format!("{stem}-bars")),
             &title,
             &e.feature_names,
@@ -40,7 +41,7 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
             TOP_K,
         )?;
         if let Some(q) = &e.quality {
-            charts::quality_curves(
+            curves::quality_curves(
                 &format!(
                     "{} · {} · deletion and insertion curves",
                     e.input,
@@ -61,7 +62,7 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
                 height,
                 rgb,
                 pixel_features,
-            } => plot::image_overlay(
+            } => overlay::image_overlay(
                 &overlay,
                 &title,
                 rgb,
@@ -74,13 +75,15 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
                 samples,
                 sample_rate,
                 segments,
-            } => plot::audio_overlay(&overlay, &title, samples, *sample_rate, segments, &e.values)?,
+            } => {
+                audio::audio_overlay(&overlay, &title, samples, *sample_rate, segments, &e.values)?
+            }
             View::Grid {
                 rows,
                 cols,
                 data,
                 cell_features,
-            } => plot::grid_overlay(
+            } => overlay::grid_overlay(
                 &overlay,
                 &title,
                 data,
@@ -98,7 +101,8 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
 
 /// Writes an attribution file and, when `plots` names a directory, its plots, so that a
 /// failure leaves neither behind: the file is staged, the plots are drawn into a temporary
-/// directory beside the plot directory and moved into it, then the file is put in place.
+/// directory beside the plot directory ([`output::StagedDir`], never committed) and moved
+/// into it, then the file is put in place.
 /// `inputs` are the run's input files, which no output may replace.
 pub fn write_attributions(
     out: &Path,
@@ -124,17 +128,22 @@ pub fn write_attributions(
             .unwrap_or_else(|| "plots".into());
         let parent = output::parent_dir(dir);
         output::remove_stale(parent, &format!(".{name}.tmp-"), "");
-        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        output::Scratch::register(&tmp);
-        let drawn = write_explanation_plots(&tmp, doc, views).and_then(|_| {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Error::Input(format!(
+                "cannot create plot directory {}: {e}",
+                parent.display()
+            ))
+        })?;
+        let tmp = output::StagedDir::new(dir)?;
+        let drawn = write_explanation_plots(tmp.path(), doc, views).and_then(|_| {
             std::fs::create_dir_all(dir).map_err(|e| {
                 Error::Input(format!(
                     "cannot create plot directory {}: {e}",
                     dir.display()
                 ))
             })?;
-            let mut names: Vec<_> = std::fs::read_dir(&tmp)
-                .map_err(|e| Error::Input(format!("cannot list {}: {e}", tmp.display())))?
+            let mut names: Vec<_> = std::fs::read_dir(tmp.path())
+                .map_err(|e| Error::Input(format!("cannot list {}: {e}", tmp.path().display())))?
                 .flatten()
                 .map(|e| e.file_name())
                 .collect();
@@ -143,14 +152,14 @@ pub fn write_attributions(
                 output::check_output(&dir.join(n), inputs)?;
             }
             for n in names {
-                std::fs::rename(tmp.join(&n), dir.join(&n)).map_err(|e| {
+                std::fs::rename(tmp.path().join(&n), dir.join(&n)).map_err(|e| {
                     Error::Input(format!("cannot write {}: {e}", dir.join(&n).display()))
                 })?;
             }
             Ok(())
         });
-        let _ = std::fs::remove_dir_all(&tmp);
-        output::Scratch::unregister(&tmp);
+        // Dropped uncommitted: the temporary directory (now empty if all went well) goes.
+        drop(tmp);
         drawn?;
     }
     staged.commit()

@@ -8,7 +8,8 @@ use crate::artifact::report::{
 use crate::attribution::estimators::Method;
 use crate::attribution::explainer::Attributions;
 use crate::attribution::quality::{self};
-use crate::render::charts::{self, DisparityBar, DistanceBar, SliceBar};
+use crate::render::bars;
+use crate::render::validation::{self as charts, DisparityBar, DistanceBar, SliceBar};
 use crate::validation::slices::{self, Disparity, Metric, RuleKind, Verdict};
 use crate::{Error, Result};
 use std::path::Path;
@@ -94,7 +95,7 @@ pub(crate) fn method_result(
         .unwrap_or_default();
     let plot_path = if plot && m > 0 {
         let stem = format!("importance-{}", doc.method.name());
-        charts::importance(
+        bars::importance(
             &format!(
                 "Global importance: mean |attribution| over {} items ({})",
                 items.len(),
@@ -213,7 +214,7 @@ pub(crate) fn charts_for(doc: &slices::Document, dir: &Path) -> Result<Plots> {
                 ci95: d.ci95,
                 threshold: d.threshold,
                 ratio: d.rule == RuleKind::Ratio,
-                verdict: d.verdict.name().into(),
+                verdict: d.verdict,
             })
             .collect();
         charts::disparities(
@@ -232,7 +233,7 @@ pub(crate) fn charts_for(doc: &slices::Document, dir: &Path) -> Result<Plots> {
                 spearman_distance: s.spearman_distance,
                 cosine_distance: s.cosine_distance,
                 items: s.items,
-                verdict: s.verdict.name().into(),
+                verdict: s.verdict,
             })
             .collect();
         if !rows.is_empty() {

@@ -5,10 +5,14 @@
 //! Set `EXPLAIN_CHART_EXAMPLES=/some/dir` to also keep the example charts there for viewing.
 
 use explain_core::Error;
+use explain_core::artifact::verdict::Verdict;
 use explain_core::attribution::quality::Curve;
-use explain_core::render::charts::{
-    self, Chart, DisparityBar, DistanceBar, MAX_ROWS, SliceBar, disparities, importance,
-    metric_by_slice, profile_distances, quality_curves,
+use explain_core::render::Chart;
+use explain_core::render::bars::importance;
+use explain_core::render::curves::quality_curves;
+use explain_core::render::rows::{self, MAX_ROWS};
+use explain_core::render::validation::{
+    DisparityBar, DistanceBar, SliceBar, disparities, metric_by_slice, profile_distances,
 };
 
 // ---- checks ------------------------------------------------------------------------------------
@@ -170,7 +174,7 @@ fn disparity(
     ci: Option<[f64; 2]>,
     t: f64,
     ratio: bool,
-    verdict: &str,
+    verdict: Verdict,
 ) -> DisparityBar {
     DisparityBar {
         label: label.into(),
@@ -178,7 +182,7 @@ fn disparity(
         ci95: ci,
         threshold: t,
         ratio,
-        verdict: verdict.into(),
+        verdict,
     }
 }
 
@@ -190,7 +194,7 @@ fn disparity_rows() -> Vec<DisparityBar> {
             Some([0.742, 0.913]),
             0.8,
             true,
-            "pass",
+            Verdict::Pass,
         ),
         disparity(
             "selection_rate by locale",
@@ -198,7 +202,7 @@ fn disparity_rows() -> Vec<DisparityBar> {
             Some([0.561, 0.744]),
             0.8,
             true,
-            "flag",
+            Verdict::Flag,
         ),
         disparity(
             "precision by skin_tone",
@@ -206,7 +210,7 @@ fn disparity_rows() -> Vec<DisparityBar> {
             None,
             0.8,
             true,
-            "insufficient_data",
+            Verdict::InsufficientData,
         ),
         disparity(
             "accuracy by locale",
@@ -214,7 +218,7 @@ fn disparity_rows() -> Vec<DisparityBar> {
             Some([0.092, 0.205]),
             0.1,
             false,
-            "flag",
+            Verdict::Flag,
         ),
         disparity(
             "fpr by lighting",
@@ -222,7 +226,7 @@ fn disparity_rows() -> Vec<DisparityBar> {
             Some([0.004, 0.066]),
             0.1,
             false,
-            "pass",
+            Verdict::Pass,
         ),
         disparity(
             "fnr by site & lighting",
@@ -230,7 +234,7 @@ fn disparity_rows() -> Vec<DisparityBar> {
             Some([0.01, 0.31]),
             0.1,
             false,
-            "insufficient_data",
+            Verdict::InsufficientData,
         ),
     ]
 }
@@ -240,14 +244,14 @@ fn distance(
     s: Option<f64>,
     c: Option<f64>,
     items: usize,
-    verdict: &str,
+    verdict: Verdict,
 ) -> DistanceBar {
     DistanceBar {
         label: label.into(),
         spearman_distance: s,
         cosine_distance: c,
         items,
-        verdict: verdict.into(),
+        verdict,
     }
 }
 
@@ -258,24 +262,30 @@ fn distance_rows() -> Vec<DistanceBar> {
             Some(0.082),
             Some(0.011),
             20,
-            "pass",
+            Verdict::Pass,
         ),
-        distance("accent = scottish", Some(0.614), Some(0.143), 20, "flag"),
+        distance(
+            "accent = scottish",
+            Some(0.614),
+            Some(0.143),
+            20,
+            Verdict::Flag,
+        ),
         distance(
             "accent = indian-english",
             Some(0.231),
             Some(0.038),
             20,
-            "pass",
+            Verdict::Pass,
         ),
         distance(
             "accent = korean-english",
             Some(0.91),
             Some(0.29),
             3,
-            "insufficient_data",
+            Verdict::InsufficientData,
         ),
-        distance("noise = street", None, Some(0.0), 20, "pass"),
+        distance("noise = street", None, Some(0.0), 20, Verdict::Pass),
     ]
 }
 
@@ -508,7 +518,7 @@ fn disparities_edge_cases() {
             Some([0.9, 1.0]),
             0.8,
             true,
-            "pass",
+            Verdict::Pass,
         )],
     )
     .unwrap();
@@ -521,7 +531,7 @@ fn disparities_edge_cases() {
             Some([0.0, 0.0]),
             0.0,
             false,
-            "pass",
+            Verdict::Pass,
         )],
     )
     .unwrap();
@@ -534,7 +544,7 @@ fn disparities_edge_cases() {
                 None,
                 0.8,
                 i.is_multiple_of(2),
-                "insufficient",
+                Verdict::InsufficientData,
             )
         })
         .collect();
@@ -543,7 +553,11 @@ fn disparities_edge_cases() {
     let many: Vec<DisparityBar> = (0..60)
         .map(|i| {
             let v = 0.5 + 0.5 * (i as f64 * 0.7).cos().abs();
-            let verdict = if v >= 0.8 { "pass" } else { "flag" };
+            let verdict = if v >= 0.8 {
+                Verdict::Pass
+            } else {
+                Verdict::Flag
+            };
             disparity(
                 &format!("metric{i} by attribute{i}"),
                 Some(v),
@@ -558,7 +572,11 @@ fn disparities_edge_cases() {
     check(&chart);
     assert_has(&chart, "+20 more disparities not shown");
     keep(&chart, "disparities-60");
-    let long = disparities(LONG, &[disparity(LONG, Some(0.5), None, 0.8, true, "flag")]).unwrap();
+    let long = disparities(
+        LONG,
+        &[disparity(LONG, Some(0.5), None, 0.8, true, Verdict::Flag)],
+    )
+    .unwrap();
     check(&long);
     assert!(long.svg.contains('…'));
     keep(&long, "disparities-long");
@@ -568,13 +586,30 @@ fn disparities_edge_cases() {
 fn disparities_reject_bad_input() {
     assert_input_error(disparities("t", &[]), "no disparities");
     assert_input_error(
-        disparities("t", &[disparity("a", Some(0.5), None, 0.8, true, "maybe")]),
-        "verdict 'maybe'",
+        disparities(
+            "t",
+            &[disparity(
+                "a",
+                Some(0.5),
+                None,
+                0.8,
+                true,
+                Verdict::NotApplicable,
+            )],
+        ),
+        "verdict 'not_applicable'",
     );
     assert_input_error(
         disparities(
             "t",
-            &[disparity("a", Some(0.5), None, f64::NAN, true, "pass")],
+            &[disparity(
+                "a",
+                Some(0.5),
+                None,
+                f64::NAN,
+                true,
+                Verdict::Pass,
+            )],
         ),
         "threshold",
     );
@@ -587,7 +622,7 @@ fn disparities_reject_bad_input() {
                 Some([0.2, f64::INFINITY]),
                 0.8,
                 true,
-                "pass",
+                Verdict::Pass,
             )],
         ),
         "interval",
@@ -623,7 +658,7 @@ fn profile_distances_typical() {
 fn profile_distances_edge_cases() {
     let one = profile_distances(
         "one",
-        &[distance("a", Some(2.0), Some(2.0), 1, "flag")],
+        &[distance("a", Some(2.0), Some(2.0), 1, Verdict::Flag)],
         0.3,
     )
     .unwrap();
@@ -631,13 +666,13 @@ fn profile_distances_edge_cases() {
     assert_has(&one, "1 item");
     let zero = profile_distances(
         "zero",
-        &[distance("a", Some(0.0), Some(0.0), 5, "pass")],
+        &[distance("a", Some(0.0), Some(0.0), 5, Verdict::Pass)],
         0.0,
     )
     .unwrap();
     check(&zero);
     let none: Vec<DistanceBar> = (0..3)
-        .map(|i| distance(&format!("s{i}"), None, None, 0, "insufficient_data"))
+        .map(|i| distance(&format!("s{i}"), None, None, 0, Verdict::InsufficientData))
         .collect();
     check(&profile_distances("none", &none, 0.3).unwrap());
     let many: Vec<DistanceBar> = (0..60)
@@ -648,7 +683,11 @@ fn profile_distances_edge_cases() {
                 Some(d),
                 Some(d / 4.0),
                 10,
-                if d > 0.3 { "flag" } else { "pass" },
+                if d > 0.3 {
+                    Verdict::Flag
+                } else {
+                    Verdict::Pass
+                },
             )
         })
         .collect();
@@ -667,11 +706,19 @@ fn profile_distances_reject_bad_input() {
         "threshold",
     );
     assert_input_error(
-        profile_distances("t", &[distance("a", Some(f64::NAN), None, 3, "pass")], 0.3),
+        profile_distances(
+            "t",
+            &[distance("a", Some(f64::NAN), None, 3, Verdict::Pass)],
+            0.3,
+        ),
         "Spearman",
     );
     assert_input_error(
-        profile_distances("t", &[distance("a", Some(0.1), None, 3, "")], 0.3),
+        profile_distances(
+            "t",
+            &[distance("a", Some(0.1), None, 3, Verdict::NotApplicable)],
+            0.3,
+        ),
         "verdict",
     );
 }
@@ -1006,5 +1053,5 @@ fn write_creates_both_files() {
     assert_input_error(chart.write(dir.path(), ""), "file stem");
     assert_input_error(chart.write(dir.path(), "a/b"), "file stem");
     assert_eq!(MAX_ROWS, 40);
-    let _ = charts::MAX_ROWS;
+    let _ = rows::MAX_ROWS;
 }

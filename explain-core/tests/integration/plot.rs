@@ -2,7 +2,8 @@
 //!
 //! Set `EXPLAIN_PLOT_EXAMPLES=/some/dir` to also keep the example figures there for viewing.
 
-use explain_core::{Error, render::plot};
+use explain_core::Error;
+use explain_core::render::{audio, bars, overlay};
 use std::path::{Path, PathBuf};
 
 // ---- realistic example data ------------------------------------------------------------------
@@ -198,12 +199,12 @@ fn bars_are_drawn_and_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     let (names, values, se) = wine();
     let stem = dir.path().join("wine");
-    plot::attribution_bars(&stem, "wine: class 0, row 17", &names, &values, &se, 13).unwrap();
+    bars::attribution_bars(&stem, "wine: class 0, row 17", &names, &values, &se, 13).unwrap();
     assert_eq!(check_outputs(&stem), (900, 120 + 28 * 13));
     keep_example(&stem, "bars_wine");
 
     let stem = dir.path().join("top5");
-    plot::attribution_bars(&stem, "wine: top 5", &names, &values, &se, 5).unwrap();
+    bars::attribution_bars(&stem, "wine: top 5", &names, &values, &se, 5).unwrap();
     assert_eq!(check_outputs(&stem), (900, 120 + 28 * 5));
     let svg = std::fs::read_to_string(pair(&stem).1).unwrap();
     assert!(svg.contains("proline") && svg.contains("alcohol"));
@@ -211,7 +212,7 @@ fn bars_are_drawn_and_deterministic() {
     keep_example(&stem, "bars_top5");
 
     check_deterministic(dir.path(), "det", |s| {
-        plot::attribution_bars(s, "wine", &names, &values, &se, 13).unwrap()
+        bars::attribution_bars(s, "wine", &names, &values, &se, 13).unwrap()
     });
 }
 
@@ -220,7 +221,7 @@ fn bars_degenerate_inputs_draw_sensibly() {
     let dir = tempfile::tempdir().unwrap();
     // One feature, all zero, no name, no standard errors; top_k larger than the features.
     let stem = dir.path().join("one");
-    plot::attribution_bars(&stem, "", &[String::new()], &[0.0], &[], 10).unwrap();
+    bars::attribution_bars(&stem, "", &[String::new()], &[0.0], &[], 10).unwrap();
     assert_eq!(check_outputs(&stem), (900, 120 + 28));
     assert!(
         std::fs::read_to_string(pair(&stem).1)
@@ -234,7 +235,7 @@ fn bars_degenerate_inputs_draw_sensibly() {
         .map(|i| format!("a_really_long_feature_name_from_a_wide_table_column_{i}_of_many"))
         .collect();
     let stem = dir.path().join("neg");
-    plot::attribution_bars(
+    bars::attribution_bars(
         &stem,
         "all negative, long names",
         &names,
@@ -257,13 +258,13 @@ fn bars_degenerate_inputs_draw_sensibly() {
         .map(|i| ((i * 37 % 101) as f64 - 50.0) / 50.0)
         .collect();
     let stem = dir.path().join("many");
-    plot::attribution_bars(&stem, "many", &names, &values, &[], 5000).unwrap();
+    bars::attribution_bars(&stem, "many", &names, &values, &[], 5000).unwrap();
     assert_eq!(check_outputs(&stem), (900, 120 + 28 * 500));
 
     // Huge magnitudes.
     let stem = dir.path().join("big");
     let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-    plot::attribution_bars(&stem, "big", &names, &[3.2e7, -1.1e7, 5.0e6], &[1e6; 3], 3).unwrap();
+    bars::attribution_bars(&stem, "big", &names, &[3.2e7, -1.1e7, 5.0e6], &[1e6; 3], 3).unwrap();
     check_outputs(&stem);
 }
 
@@ -272,12 +273,12 @@ fn bars_reject_bad_input_without_writing() {
     let dir = tempfile::tempdir().unwrap();
     let stem = dir.path().join("bad");
     let names = vec!["a".to_string(), "b".to_string()];
-    let m = input_error(plot::attribution_bars(&stem, "t", &names, &[1.0], &[], 5));
+    let m = input_error(bars::attribution_bars(&stem, "t", &names, &[1.0], &[], 5));
     assert!(
         m.contains("bad.png") && m.contains("2 feature names but 1 values"),
         "{m}"
     );
-    let m = input_error(plot::attribution_bars(
+    let m = input_error(bars::attribution_bars(
         &stem,
         "t",
         &names,
@@ -286,9 +287,9 @@ fn bars_reject_bad_input_without_writing() {
         5,
     ));
     assert!(m.contains("1 standard errors but 2 values"), "{m}");
-    let m = input_error(plot::attribution_bars(&stem, "t", &[], &[], &[], 5));
+    let m = input_error(bars::attribution_bars(&stem, "t", &[], &[], &[], 5));
     assert!(m.contains("no features"), "{m}");
-    let m = input_error(plot::attribution_bars(
+    let m = input_error(bars::attribution_bars(
         &stem,
         "t",
         &names,
@@ -297,7 +298,7 @@ fn bars_reject_bad_input_without_writing() {
         0,
     ));
     assert!(m.contains("top_k"), "{m}");
-    let m = input_error(plot::attribution_bars(
+    let m = input_error(bars::attribution_bars(
         &stem,
         "t",
         &names,
@@ -306,7 +307,7 @@ fn bars_reject_bad_input_without_writing() {
         2,
     ));
     assert!(m.contains("attribution 1 is NaN"), "{m}");
-    let m = input_error(plot::attribution_bars(
+    let m = input_error(bars::attribution_bars(
         &stem,
         "t",
         &names,
@@ -318,7 +319,7 @@ fn bars_reject_bad_input_without_writing() {
     assert_empty(dir.path());
 
     let missing = dir.path().join("no/such/dir/x");
-    let m = input_error(plot::attribution_bars(
+    let m = input_error(bars::attribution_bars(
         &missing,
         "t",
         &names,
@@ -334,7 +335,7 @@ fn image_overlay_is_drawn_and_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     let (rgb, w, h, features, values) = face();
     let stem = dir.path().join("face");
-    plot::image_overlay(
+    overlay::image_overlay(
         &stem,
         "face, class \"smiling\"",
         &rgb,
@@ -365,7 +366,7 @@ fn image_overlay_is_drawn_and_deterministic() {
     keep_example(&stem, "image_face");
 
     check_deterministic(dir.path(), "det", |s| {
-        plot::image_overlay(s, "face", &rgb, w, h, &features, &values).unwrap()
+        overlay::image_overlay(s, "face", &rgb, w, h, &features, &values).unwrap()
     });
 }
 
@@ -374,7 +375,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
     let dir = tempfile::tempdir().unwrap();
     // A 1×1 image, one feature, zero attribution.
     let stem = dir.path().join("tiny");
-    plot::image_overlay(&stem, "tiny", &[0.2, 0.4, 0.6], 1, 1, &[0], &[0.0]).unwrap();
+    overlay::image_overlay(&stem, "tiny", &[0.2, 0.4, 0.6], 1, 1, &[0], &[0.0]).unwrap();
     check_outputs(&stem);
     keep_example(&stem, "image_tiny");
     // A large, very wide image is scaled down.
@@ -382,13 +383,13 @@ fn image_overlay_degenerate_and_bad_inputs() {
     let rgb: Vec<f32> = (0..w * h * 3).map(|i| (i % 7) as f32 / 7.0).collect();
     let features: Vec<u32> = (0..w * h).map(|i| ((i % w) / 500) as u32).collect();
     let stem = dir.path().join("wide");
-    plot::image_overlay(&stem, "wide", &rgb, w, h, &features, &[0.5, -0.2, 0.0]).unwrap();
+    overlay::image_overlay(&stem, "wide", &rgb, w, h, &features, &[0.5, -0.2, 0.0]).unwrap();
     let (pw, _) = check_outputs(&stem);
     assert!(pw < 2000, "{pw}");
     keep_example(&stem, "image_wide");
 
     let bad = dir.path().join("bad");
-    let m = input_error(plot::image_overlay(
+    let m = input_error(overlay::image_overlay(
         &bad,
         "t",
         &[0.0; 5],
@@ -401,7 +402,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
         m.contains("bad.png") && m.contains("6 (width × height × 3)"),
         "{m}"
     );
-    let m = input_error(plot::image_overlay(
+    let m = input_error(overlay::image_overlay(
         &bad,
         "t",
         &[0.0; 6],
@@ -411,7 +412,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
         &[1.0],
     ));
     assert!(m.contains("1 pixel feature ids"), "{m}");
-    let m = input_error(plot::image_overlay(
+    let m = input_error(overlay::image_overlay(
         &bad,
         "t",
         &[0.0; 6],
@@ -421,9 +422,9 @@ fn image_overlay_degenerate_and_bad_inputs() {
         &[1.0],
     ));
     assert!(m.contains("feature 3"), "{m}");
-    let m = input_error(plot::image_overlay(&bad, "t", &[], 0, 2, &[], &[1.0]));
+    let m = input_error(overlay::image_overlay(&bad, "t", &[], 0, 2, &[], &[1.0]));
     assert!(m.contains("empty"), "{m}");
-    let m = input_error(plot::image_overlay(
+    let m = input_error(overlay::image_overlay(
         &bad,
         "t",
         &[0.0; 6],
@@ -433,7 +434,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
         &[],
     ));
     assert!(m.contains("no feature values"), "{m}");
-    let m = input_error(plot::image_overlay(
+    let m = input_error(overlay::image_overlay(
         &bad,
         "t",
         &[f32::NAN; 6],
@@ -455,7 +456,7 @@ fn audio_overlay_is_drawn_and_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     let (samples, sr, segments, values) = bursts();
     let stem = dir.path().join("audio");
-    plot::audio_overlay(
+    audio::audio_overlay(
         &stem,
         "keyword spotting: \"yes\"",
         &samples,
@@ -470,7 +471,7 @@ fn audio_overlay_is_drawn_and_deterministic() {
     keep_example(&stem, "audio_bursts");
 
     check_deterministic(dir.path(), "det", |s| {
-        plot::audio_overlay(s, "audio", &samples, sr, &segments, &values).unwrap()
+        audio::audio_overlay(s, "audio", &samples, sr, &segments, &values).unwrap()
     });
 }
 
@@ -479,17 +480,17 @@ fn audio_overlay_degenerate_and_bad_inputs() {
     let dir = tempfile::tempdir().unwrap();
     // Silence, one segment, zero attribution.
     let stem = dir.path().join("silence");
-    plot::audio_overlay(&stem, "silence", &[0.0; 100], 8000, &[(0, 100)], &[0.0]).unwrap();
+    audio::audio_overlay(&stem, "silence", &[0.0; 100], 8000, &[(0, 100)], &[0.0]).unwrap();
     check_outputs(&stem);
     keep_example(&stem, "audio_silence");
     // A single sample and an empty segment.
     let stem = dir.path().join("one");
-    plot::audio_overlay(&stem, "one", &[0.5], 1, &[(0, 1), (1, 1)], &[1.0, -1.0]).unwrap();
+    audio::audio_overlay(&stem, "one", &[0.5], 1, &[(0, 1), (1, 1)], &[1.0, -1.0]).unwrap();
     check_outputs(&stem);
     keep_example(&stem, "audio_one_sample");
 
     let bad = dir.path().join("bad");
-    let m = input_error(plot::audio_overlay(
+    let m = input_error(audio::audio_overlay(
         &bad,
         "t",
         &[0.0; 10],
@@ -501,7 +502,7 @@ fn audio_overlay_degenerate_and_bad_inputs() {
         m.contains("bad.png") && m.contains("segment 0 is [0, 11)"),
         "{m}"
     );
-    let m = input_error(plot::audio_overlay(
+    let m = input_error(audio::audio_overlay(
         &bad,
         "t",
         &[0.0; 10],
@@ -510,7 +511,7 @@ fn audio_overlay_degenerate_and_bad_inputs() {
         &[1.0],
     ));
     assert!(m.contains("segment 0 is [5, 2)"), "{m}");
-    let m = input_error(plot::audio_overlay(
+    let m = input_error(audio::audio_overlay(
         &bad,
         "t",
         &[0.0; 10],
@@ -519,9 +520,9 @@ fn audio_overlay_degenerate_and_bad_inputs() {
         &[],
     ));
     assert!(m.contains("1 segments but 0 values"), "{m}");
-    let m = input_error(plot::audio_overlay(&bad, "t", &[], 10, &[], &[]));
+    let m = input_error(audio::audio_overlay(&bad, "t", &[], 10, &[], &[]));
     assert!(m.contains("no samples"), "{m}");
-    let m = input_error(plot::audio_overlay(
+    let m = input_error(audio::audio_overlay(
         &bad,
         "t",
         &[0.0; 10],
@@ -530,7 +531,7 @@ fn audio_overlay_degenerate_and_bad_inputs() {
         &[1.0],
     ));
     assert!(m.contains("sample rate"), "{m}");
-    let m = input_error(plot::audio_overlay(&bad, "t", &[0.0; 10], 10, &[], &[]));
+    let m = input_error(audio::audio_overlay(&bad, "t", &[0.0; 10], 10, &[], &[]));
     assert!(m.contains("no segments"), "{m}");
     assert!(!pair(&bad).0.exists() && !pair(&bad).1.exists());
 }
@@ -540,7 +541,7 @@ fn grid_overlay_is_drawn_and_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     let (data, rows, cols, features, values) = spectrogram();
     let stem = dir.path().join("spec");
-    plot::grid_overlay(
+    overlay::grid_overlay(
         &stem,
         "spectrogram patches",
         &data,
@@ -559,7 +560,7 @@ fn grid_overlay_is_drawn_and_deterministic() {
     keep_example(&stem, "grid_spectrogram");
 
     check_deterministic(dir.path(), "det", |s| {
-        plot::grid_overlay(s, "g", &data, rows, cols, &features, &values, "r", "c").unwrap()
+        overlay::grid_overlay(s, "g", &data, rows, cols, &features, &values, "r", "c").unwrap()
     });
 }
 
@@ -568,7 +569,7 @@ fn grid_overlay_degenerate_and_bad_inputs() {
     let dir = tempfile::tempdir().unwrap();
     // One cell, constant data, zero attribution, empty labels.
     let stem = dir.path().join("one");
-    plot::grid_overlay(&stem, "one", &[3.0], 1, 1, &[0], &[0.0], "", "").unwrap();
+    overlay::grid_overlay(&stem, "one", &[3.0], 1, 1, &[0], &[0.0], "", "").unwrap();
     check_outputs(&stem);
     keep_example(&stem, "grid_one_cell");
     // A long thin grid.
@@ -576,7 +577,7 @@ fn grid_overlay_degenerate_and_bad_inputs() {
     let data: Vec<f32> = (0..rows * cols).map(|i| (i % 11) as f32).collect();
     let features: Vec<u32> = (0..rows * cols).map(|i| (i / cols / 100) as u32).collect();
     let stem = dir.path().join("thin");
-    plot::grid_overlay(
+    overlay::grid_overlay(
         &stem,
         "thin",
         &data,
@@ -592,7 +593,7 @@ fn grid_overlay_degenerate_and_bad_inputs() {
     keep_example(&stem, "grid_thin");
 
     let bad = dir.path().join("bad");
-    let m = input_error(plot::grid_overlay(
+    let m = input_error(overlay::grid_overlay(
         &bad,
         "t",
         &[0.0; 5],
@@ -607,7 +608,7 @@ fn grid_overlay_degenerate_and_bad_inputs() {
         m.contains("bad.png") && m.contains("has 5 values instead of 6"),
         "{m}"
     );
-    let m = input_error(plot::grid_overlay(
+    let m = input_error(overlay::grid_overlay(
         &bad,
         "t",
         &[0.0; 6],
@@ -619,7 +620,7 @@ fn grid_overlay_degenerate_and_bad_inputs() {
         "c",
     ));
     assert!(m.contains("5 cell feature ids"), "{m}");
-    let m = input_error(plot::grid_overlay(
+    let m = input_error(overlay::grid_overlay(
         &bad,
         "t",
         &[0.0; 6],
@@ -631,7 +632,7 @@ fn grid_overlay_degenerate_and_bad_inputs() {
         "c",
     ));
     assert!(m.contains("feature 1"), "{m}");
-    let m = input_error(plot::grid_overlay(
+    let m = input_error(overlay::grid_overlay(
         &bad,
         "t",
         &[],
