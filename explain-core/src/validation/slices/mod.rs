@@ -7,6 +7,11 @@
 //! compares slices within each attribute (worst/best ratio and largest difference, with a
 //! stratified bootstrap interval, a threshold and a verdict).
 //!
+//! Its parts: [`metrics`] (the decision, every item's outcome, confusion counts and metric
+//! values with Wilson intervals) and [`disparity`] (rules, disparities with bootstrap
+//! intervals, Holm's correction, verdicts). This module is the run: [`predict`], [`evaluate`]
+//! and [`validate`].
+//!
 //! ```
 //! use explain_core::validation::slices::{self, Config, Decision, Mode, Prediction, Predictions};
 //! let p = |label, predicted| Prediction { input: String::new(), label, score: predicted as f64, predicted };
@@ -22,144 +27,31 @@
 //! assert_eq!(eval.slices[1].metrics["accuracy"].value, Some(1.0 / 3.0));
 //! ```
 
+pub mod disparity;
+pub mod metrics;
+
 pub use crate::artifact::slices::{
     AttributeSummary, DecisionRecord, Disparity, Document, Metric, MetricValue, Mode, Overall,
     Params, RuleKind, RuleRecord, SCHEMA, Slice, Status, Verdict,
 };
+pub use crate::validation::manifest::Seeding;
+pub use disparity::Rule;
+pub use metrics::{Confusion, Decision, Prediction, Predictions};
+
 use crate::artifact::spec::defaults;
 use crate::attribution::engine::Progress;
 use crate::attribution::explainer::{FileRef, ModelRef, Settings};
 use crate::input::{self, Request};
-use crate::math::sampling::{StreamKey, below};
-use crate::math::stats;
 use crate::model::Model;
 use crate::util::provenance::{Tool, sha256_hex};
-pub use crate::validation::manifest::Seeding;
 use crate::validation::manifest::{Manifest, is_missing};
 use crate::validation::profiles::{self, ProfileConfig};
 use crate::{Error, Result, bad_input};
+use metrics::metric_values;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::str::FromStr;
-
-/// What the user asked for: the positive class (if any) and the threshold.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Decision {
-    pub positive: Option<usize>,
-    pub threshold: f64,
-}
-
-impl Default for Decision {
-    fn default() -> Self {
-        Decision {
-            positive: None,
-            threshold: defaults::THRESHOLD,
-        }
-    }
-}
-
-impl Decision {
-    /// The mode for a model with `classes` output values per row: binary for one output
-    /// (a probability of class 1) or two, or when a positive class is named; multiclass
-    /// otherwise.
-    pub fn mode(&self, classes: usize, model: &str) -> Result<Mode> {
-        if !self.threshold.is_finite() {
-            bad_input!(
-                "--threshold must be a finite number, got {}",
-                self.threshold
-            );
-        }
-        match (classes, self.positive) {
-            (0, _) => bad_input!("model {model} gives no output values"),
-            (1, None | Some(1)) => Ok(Mode::Binary {
-                positive: 1,
-                classes: 2,
-                score_output: 0,
-            }),
-            (1, Some(p)) => bad_input!(
-                "model {model} has a single output, the probability of class 1: --positive must be 1, not {p}"
-            ),
-            (_, Some(p)) if p >= classes => bad_input!(
-                "--positive {p} is not a class of model {model}, which has {classes} outputs (classes 0..{})",
-                classes - 1
-            ),
-            (2, None) => Ok(Mode::Binary {
-                positive: 1,
-                classes: 2,
-                score_output: 1,
-            }),
-            (_, Some(p)) => Ok(Mode::Binary {
-                positive: p,
-                classes,
-                score_output: p,
-            }),
-            (_, None) => Ok(Mode::Multiclass { classes }),
-        }
-    }
-}
-
-/// One item's outcome, as written to `predictions.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Prediction {
-    pub input: String,
-    /// The true class (binary mode: 1 for the positive class, else 0).
-    pub label: usize,
-    /// Binary: the positive class's output. Multiclass: the top output.
-    pub score: f64,
-    /// The decided class (binary mode: 1 when score ≥ threshold, else 0).
-    pub predicted: usize,
-}
-
-/// Every item's outcome under one decision rule.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Predictions {
-    pub mode: Mode,
-    pub threshold: f64,
-    pub items: Vec<Prediction>,
-}
-
-impl Predictions {
-    /// These predictions with the decisions in `pinned` (item → class) fixed: how `explain
-    /// verify` re-runs an item whose score sits within rounding of the threshold on another
-    /// CPU. A pin for an unknown item or class is an error.
-    pub fn pinned(mut self, pinned: &BTreeMap<String, usize>) -> Result<Predictions> {
-        for (input, &class) in pinned {
-            let Some(p) = self.items.iter_mut().find(|p| &p.input == input) else {
-                bad_input!("a pinned decision names {input}, which the manifest does not hold");
-            };
-            let classes = match self.mode {
-                Mode::Binary { .. } => 2,
-                Mode::Multiclass { classes } => classes,
-            };
-            if class >= classes {
-                bad_input!(
-                    "a pinned decision for {input} names class {class}, which the model lacks"
-                );
-            }
-            p.predicted = class;
-        }
-        Ok(self)
-    }
-
-    /// `predictions.csv`: input, label, score, predicted (scores to 9 significant digits).
-    pub fn to_csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["input", "label", "score", "predicted"])
-            .expect("in memory");
-        for p in &self.items {
-            w.write_record([
-                p.input.clone(),
-                p.label.to_string(),
-                format!("{:.9}", p.score),
-                p.predicted.to_string(),
-            ])
-            .expect("in memory");
-        }
-        String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8")
-    }
-}
 
 /// Runs the model over every item's row (`rows` holds them flattened) in parallel batches of
 /// `batch_size`, checks the manifest's labels against the model's classes and applies the
@@ -252,122 +144,10 @@ pub fn predict(
     })
 }
 
-/// Counts of outcomes in a set of items. In binary mode `tp + fp + tn + fn_ = n`.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Confusion {
-    pub n: u64,
-    pub correct: u64,
-    pub tp: u64,
-    pub fp: u64,
-    pub tn: u64,
-    pub fn_: u64,
-}
-
-impl Confusion {
-    /// (numerator, denominator) from a confusion count.
-    pub fn counts(&self, metric: Metric) -> (u64, u64) {
-        let c = self;
-        match metric {
-            Metric::Accuracy => (c.correct, c.n),
-            Metric::SelectionRate => (c.tp + c.fp, c.n),
-            Metric::Tpr => (c.tp, c.tp + c.fn_),
-            Metric::Fpr => (c.fp, c.fp + c.tn),
-            Metric::Fnr => (c.fn_, c.tp + c.fn_),
-            Metric::Precision => (c.tp, c.tp + c.fp),
-        }
-    }
-
-    fn add(&mut self, p: &Prediction) {
-        self.n += 1;
-        self.correct += u64::from(p.label == p.predicted);
-        match (p.label == 1, p.predicted == 1) {
-            (true, true) => self.tp += 1,
-            (false, true) => self.fp += 1,
-            (false, false) => self.tn += 1,
-            (true, false) => self.fn_ += 1,
-        }
-    }
-
-    fn of<'a>(items: impl IntoIterator<Item = &'a Prediction>) -> Confusion {
-        let mut c = Confusion::default();
-        for p in items {
-            c.add(p);
-        }
-        c
-    }
-}
-
-fn metric_values(c: &Confusion, mode: &Mode) -> BTreeMap<String, MetricValue> {
-    mode.metrics()
-        .iter()
-        .map(|&m| {
-            let (k, n) = c.counts(m);
-            let value = (n > 0).then(|| k as f64 / n as f64);
-            let ci95 = stats::wilson(k, n).map(|(lo, hi)| [lo, hi]);
-            (m.name().to_string(), MetricValue { value, ci95, n })
-        })
-        .collect()
-}
-
-/// A threshold on one metric's disparity.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rule {
-    pub metric: Metric,
-    pub kind: RuleKind,
-    pub threshold: f64,
-}
-
-impl Rule {
-    /// The defaults: ratio ≥ 0.8 for selection rate, TPR and precision (the four-fifths
-    /// screening rule); difference ≤ 0.1 for accuracy, FPR and FNR.
-    pub fn defaults() -> Vec<Rule> {
-        use Metric::*;
-        [
-            (Accuracy, RuleKind::Difference, 0.1),
-            (SelectionRate, RuleKind::Ratio, 0.8),
-            (Tpr, RuleKind::Ratio, 0.8),
-            (Fpr, RuleKind::Difference, 0.1),
-            (Fnr, RuleKind::Difference, 0.1),
-            (Precision, RuleKind::Ratio, 0.8),
-        ]
-        .into_iter()
-        .map(|(metric, kind, threshold)| Rule {
-            metric,
-            kind,
-            threshold,
-        })
-        .collect()
-    }
-
-    /// Parses `METRIC=ratio:T` or `METRIC=difference:T`, e.g. `fpr=difference:0.05`.
-    pub fn parse(s: &str) -> Result<Rule> {
-        let usage = "use METRIC=ratio:T or METRIC=difference:T, e.g. tpr=ratio:0.8";
-        let Some((metric, rest)) = s.split_once('=') else {
-            bad_input!("rule '{s}': {usage}");
-        };
-        let Some((kind, t)) = rest.split_once(':') else {
-            bad_input!("rule '{s}': {usage}");
-        };
-        let kind = match kind {
-            "ratio" => RuleKind::Ratio,
-            "difference" => RuleKind::Difference,
-            _ => bad_input!("rule '{s}': '{kind}' is neither ratio nor difference; {usage}"),
-        };
-        let threshold: f64 = match t.parse() {
-            Ok(v) if (0.0..=1.0).contains(&v) => v,
-            _ => bad_input!("rule '{s}': threshold '{t}' is not a number in [0, 1]"),
-        };
-        Ok(Rule {
-            metric: Metric::from_str(metric)?,
-            kind,
-            threshold,
-        })
-    }
-}
-
 /// What to slice by and how to judge.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Columns that each give one slice per value.
     pub slice_by: Vec<String>,
     /// Each entry: two or more columns whose value combinations form slices.
     pub intersect: Vec<Vec<String>>,
@@ -380,6 +160,7 @@ pub struct Config {
     /// Flag only disparities whose equal-proportions test stays significant after Holm's
     /// correction over all disparities.
     pub holm: bool,
+    /// The significance level of the Holm-corrected tests.
     pub alpha: f64,
 }
 
@@ -417,9 +198,13 @@ impl Config {
 /// Everything [`evaluate`] finds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
+    /// The metrics over every item.
     pub overall: Overall,
+    /// Each attribute (or intersection): its number of values and items without one.
     pub attributes: Vec<AttributeSummary>,
+    /// Every slice, attribute by attribute, values sorted.
     pub slices: Vec<Slice>,
+    /// One per attribute and metric, in that order.
     pub disparities: Vec<Disparity>,
 }
 
@@ -572,35 +357,23 @@ pub fn evaluate(
         }
         ranges.push((name, start..slices.len()));
     }
+    let rules: Vec<Rule> = mode.metrics().iter().map(|&m| config.rule(m)).collect();
     let mut disparities: Vec<Disparity> = ranges
         .par_iter()
         .map(|(name, range)| {
-            disparities_of(
+            disparity::disparities(
                 name,
                 &slices[range.clone()],
                 items,
-                mode,
-                config,
-                &seeding.key(&format!("slices/bootstrap/{name}")),
+                &rules,
+                config.bootstrap,
+                seeding,
             )
         })
         .collect::<Vec<_>>()
         .concat();
     if config.holm {
-        let tested: Vec<usize> = (0..disparities.len())
-            .filter(|&i| disparities[i].p_value.is_some())
-            .collect();
-        let p: Vec<f64> = tested
-            .iter()
-            .map(|&i| disparities[i].p_value.expect("tested"))
-            .collect();
-        for (&i, adj) in tested.iter().zip(stats::holm(&p)) {
-            let d = &mut disparities[i];
-            d.p_holm = Some(adj);
-            if d.verdict == Verdict::Flag && adj >= config.alpha {
-                d.verdict = Verdict::Pass;
-            }
-        }
+        disparity::holm(&mut disparities, config.alpha);
     }
     let all = Confusion::of(items);
     Ok(Evaluation {
@@ -612,144 +385,6 @@ pub fn evaluate(
         slices,
         disparities,
     })
-}
-
-/// Disparities of every metric across the slices of one attribute, with one stratified
-/// bootstrap shared by all metrics: each replicate resamples every slice's items with
-/// replacement (so each slice keeps its size).
-fn disparities_of(
-    attribute: &str,
-    slices: &[Slice],
-    items: &[Prediction],
-    mode: &Mode,
-    config: &Config,
-    key: &StreamKey,
-) -> Vec<Disparity> {
-    let ok: Vec<&Slice> = slices.iter().filter(|s| s.status == Status::Ok).collect();
-    // Bootstrap confusions: replicates × ok slices.
-    let replicates: Vec<Vec<Confusion>> = (0..config.bootstrap)
-        .map(|b| {
-            let mut rng = key.stream(b as u64);
-            ok.iter()
-                .map(|s| {
-                    let mut c = Confusion::default();
-                    for _ in 0..s.members.len() {
-                        let j = below(&mut rng, s.members.len() as u64) as usize;
-                        c.add(&items[s.members[j]]);
-                    }
-                    c
-                })
-                .collect()
-        })
-        .collect();
-    mode.metrics()
-        .iter()
-        .map(|&metric| {
-            let rule = config.rule(metric);
-            let compared: Vec<(usize, &Slice)> = ok
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.metrics[metric.name()].n > 0)
-                .map(|(i, s)| (i, *s))
-                .collect();
-            let mut d = Disparity {
-                attribute: attribute.to_string(),
-                metric,
-                ratio: None,
-                difference: None,
-                rule: rule.kind,
-                threshold: rule.threshold,
-                ci95: None,
-                ratio_ci95: None,
-                difference_ci95: None,
-                p_value: None,
-                p_holm: None,
-                verdict: Verdict::InsufficientData,
-                worst: None,
-                best: None,
-                compared: compared.iter().map(|(_, s)| s.value.clone()).collect(),
-            };
-            if compared.len() < 2 {
-                return d;
-            }
-            let values: Vec<f64> = compared
-                .iter()
-                .map(|(_, s)| s.metrics[metric.name()].value.expect("n > 0"))
-                .collect();
-            let (ratio, difference) = spread(&values);
-            let lo = argmin(&values);
-            let hi = argmax(&values);
-            let (worst, best) = if metric.higher_is_better() {
-                (lo, hi)
-            } else {
-                (hi, lo)
-            };
-            d.worst = Some(compared[worst].1.value.clone());
-            d.best = Some(compared[best].1.value.clone());
-            d.ratio = Some(ratio);
-            d.difference = Some(difference);
-            // The interval is for the observed lowest and highest slices: recomputing min and
-            // max in every replicate would measure the selection of extremes among noisy
-            // slices (biased away from the estimate), not the uncertainty of this gap.
-            let (mut ratios, mut diffs) = (Vec::new(), Vec::new());
-            let value = |rep: &[Confusion], slice: usize| {
-                let (k, n) = rep[compared[slice].0].counts(metric);
-                (n > 0).then(|| k as f64 / n as f64)
-            };
-            for rep in &replicates {
-                if let (Some(a), Some(b)) = (value(rep, lo), value(rep, hi)) {
-                    if b > 0.0 {
-                        ratios.push(a / b);
-                    } else if a == 0.0 {
-                        ratios.push(1.0);
-                    }
-                    diffs.push(b - a);
-                }
-            }
-            d.ratio_ci95 = stats::percentile_interval(&mut ratios).map(|(a, b)| [a, b]);
-            d.difference_ci95 = stats::percentile_interval(&mut diffs).map(|(a, b)| [a, b]);
-            d.p_value = stats::equal_proportions_p(
-                &compared
-                    .iter()
-                    .map(|(_, s)| {
-                        let m = &s.metrics[metric.name()];
-                        ((m.value.expect("n > 0") * m.n as f64).round() as u64, m.n)
-                    })
-                    .collect::<Vec<_>>(),
-            );
-            let breach = match rule.kind {
-                RuleKind::Ratio => {
-                    d.ci95 = d.ratio_ci95;
-                    ratio < rule.threshold
-                }
-                RuleKind::Difference => {
-                    d.ci95 = d.difference_ci95;
-                    difference > rule.threshold
-                }
-            };
-            d.verdict = if breach { Verdict::Flag } else { Verdict::Pass };
-            d
-        })
-        .collect()
-}
-
-/// (min/max, max − min); the ratio is 1 when every value is 0.
-fn spread(v: &[f64]) -> (f64, f64) {
-    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (if hi > 0.0 { lo / hi } else { 1.0 }, hi - lo)
-}
-
-fn argmin(v: &[f64]) -> usize {
-    (0..v.len())
-        .min_by(|&a, &b| v[a].total_cmp(&v[b]).then(a.cmp(&b)))
-        .expect("non-empty")
-}
-
-fn argmax(v: &[f64]) -> usize {
-    (0..v.len())
-        .max_by(|&a, &b| v[a].total_cmp(&v[b]).then(b.cmp(&a)))
-        .expect("non-empty")
 }
 
 /// Everything a validation run needs besides the model and the manifest.
@@ -1046,57 +681,5 @@ mod tests {
         let e3 = evaluate(&p, &attrs, &cfg, &key()).unwrap();
         assert!(tpr(&e3).p_holm.unwrap() > 0.05, "{:?}", tpr(&e3));
         assert_eq!(tpr(&e3).verdict, Verdict::Pass);
-    }
-
-    #[test]
-    fn rules_parse_and_override() {
-        let r = Rule::parse("fpr=difference:0.05").unwrap();
-        assert_eq!(
-            (r.metric, r.kind, r.threshold),
-            (Metric::Fpr, RuleKind::Difference, 0.05)
-        );
-        for bad in [
-            "fpr",
-            "fpr=ratio",
-            "fpr=odds:0.1",
-            "fpr=ratio:x",
-            "fpr=ratio:2",
-            "auc=ratio:0.8",
-        ] {
-            assert!(Rule::parse(bad).is_err(), "{bad}");
-        }
-        let cfg = Config {
-            rules: vec![r],
-            ..Config::default()
-        };
-        assert_eq!(cfg.rule(Metric::Fpr).threshold, 0.05);
-        assert_eq!(cfg.rule(Metric::Tpr).kind, RuleKind::Ratio);
-    }
-
-    #[test]
-    fn decision_modes() {
-        let d = Decision::default();
-        let binary = |positive, score_output| Mode::Binary {
-            positive,
-            classes: 2,
-            score_output,
-        };
-        assert_eq!(d.mode(1, "m").unwrap(), binary(1, 0));
-        assert_eq!(d.mode(2, "m").unwrap(), binary(1, 1));
-        assert_eq!(d.mode(5, "m").unwrap(), Mode::Multiclass { classes: 5 });
-        let p0 = Decision {
-            positive: Some(0),
-            ..d
-        };
-        assert_eq!(p0.mode(2, "m").unwrap(), binary(0, 0));
-        assert!(p0.mode(1, "m").is_err());
-        assert!(
-            Decision {
-                positive: Some(5),
-                ..d
-            }
-            .mode(5, "m")
-            .is_err()
-        );
     }
 }
