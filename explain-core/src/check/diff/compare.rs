@@ -213,9 +213,9 @@ pub(super) fn compare_items(a: &Side, b: &Side, t: &Thresholds, d: &mut Diff) ->
                 x.key, d.old.name, d.new.name
             )));
         }
-        let s = stability::similarity(&x.values, &y.values, t.k)
+        let s = stability::similarity(x.values, y.values, t.k)
             .map_err(|e| Error::Input(format!("{}: {e}", x.key)))?;
-        let failures = checks(&x.values, &y.values, &s, t);
+        let failures = checks(x.values, y.values, &s, t);
         if !failures.is_empty() {
             d.regressions
                 .push(format!("{}: {}", x.key, failures.join(", ")));
@@ -251,8 +251,8 @@ pub(super) fn compare_items(a: &Side, b: &Side, t: &Thresholds, d: &mut Diff) ->
             .iter()
             .map(|&(n, i, j)| (&d.items[n], &a.items[i], &b.items[j]))
             .collect();
-        let flat = |x: &Item, y: &Item| (constant(&x.values), constant(&y.values));
-        let zero = |x: &Item, y: &Item| (all_zero(&x.values), all_zero(&y.values));
+        let flat = |x: &Item, y: &Item| (constant(x.values), constant(y.values));
+        let zero = |x: &Item, y: &Item| (all_zero(x.values), all_zero(y.values));
         let mean_spearman = mean(
             sims.iter()
                 .filter_map(|(s, x, y)| counted(s.similarity.spearman, flat(x, y))),

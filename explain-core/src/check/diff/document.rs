@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 /// One side, read into its type.
 pub(super) enum Document {
-    Attributions(Attributions),
+    Attributions(Box<Attributions>),
     Report(Box<Report>),
 }
 
@@ -60,7 +60,7 @@ impl Document {
     /// Reads `v` (of `kind`) into its type; `name` (`OLD …`, `NEW …`) is for messages.
     pub(super) fn read(v: &Value, kind: Kind, name: &str) -> Result<Document> {
         Ok(match kind {
-            Kind::Attributions => Document::Attributions(typed(v, name)?),
+            Kind::Attributions => Document::Attributions(Box::new(typed(v, name)?)),
             Kind::Report => Document::Report(Box::new(typed(v, name)?)),
         })
     }
