@@ -505,29 +505,30 @@ fn run(cli: Cli) -> Result<()> {
                 Some(p) => explain_core::check::diff::Thresholds::read(p)?,
                 None => explain_core::check::diff::Thresholds::default(),
             };
-            let check = |name: &str, v: f64, lo: f64, hi: f64| {
-                if (lo..=hi).contains(&v) {
-                    Ok(v)
-                } else {
-                    Err(Error::Input(format!(
-                        "--{name} must lie in [{lo}, {hi}], got {v}"
-                    )))
-                }
-            };
             if let Some(v) = min_spearman {
-                t.min_spearman = check("min-spearman", v, -1.0, 1.0)?;
+                t.min_spearman = v;
             }
             if let Some(v) = min_jaccard {
-                t.min_topk_jaccard = check("min-jaccard", v, 0.0, 1.0)?;
+                t.min_topk_jaccard = v;
             }
             if let Some(v) = k {
-                if v == 0 {
-                    return Err(Error::Input("--k must be at least 1".into()));
-                }
                 t.k = v;
             }
             if let Some(v) = max_metric_change {
-                t.max_metric_change = check("max-metric-change", v, 0.0, 1.0)?;
+                t.max_metric_change = v;
+            }
+            // The file's values are checked as it is read, so only a flag can be out of range.
+            if let Err(e) = t.validate() {
+                let flag = match e.key {
+                    "min_topk_jaccard" => "min-jaccard".to_string(),
+                    key => key.replace('_', "-"),
+                };
+                return Err(Error::Input(match e.bound {
+                    explain_core::check::diff::Bound::Between(lo, hi) => {
+                        format!("--{flag} must lie in [{lo}, {hi}], got {}", e.value)
+                    }
+                    _ => format!("--{flag} {}", e.message()),
+                }));
             }
             let d = explain_core::check::diff::diff_files(&old, &new, &t)?;
             if json {

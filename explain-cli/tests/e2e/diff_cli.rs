@@ -76,3 +76,57 @@ fn diff_passes_on_identical_explanations_and_fails_on_another_model() {
         &["explain.attributions/1", "explain.report/1"],
     );
 }
+
+#[test]
+fn threshold_flags_and_files_are_held_to_one_set_of_bounds() {
+    let report = format!(
+        "{}/../reports/inspection/report.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let diff = |extra: &[&str]| {
+        let mut args = vec!["diff", report.as_str(), report.as_str()];
+        args.extend(extra);
+        cli(&args)
+    };
+    for (flag, value, message) in [
+        (
+            "--min-spearman",
+            "-1.5",
+            "--min-spearman must lie in [-1, 1], got -1.5",
+        ),
+        (
+            "--min-jaccard",
+            "2",
+            "--min-jaccard must lie in [0, 1], got 2",
+        ),
+        ("--k", "0", "--k must be at least 1"),
+        (
+            "--max-metric-change",
+            "1.5",
+            "--max-metric-change must lie in [0, 1], got 1.5",
+        ),
+    ] {
+        assert_exit(&diff(&[flag, value]), 2, &[message]);
+    }
+    // The file is held to the same bounds, in its own words.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stability.toml");
+    std::fs::write(&file, "[stability]\nmax_metric_change = 1.5\n").unwrap();
+    assert_exit(
+        &diff(&["--thresholds", file.to_str().unwrap()]),
+        2,
+        &["line 2: [stability] max_metric_change: must be between 0 and 1 (got 1.5)"],
+    );
+    // A flag replaces the file's value and is checked as a flag.
+    std::fs::write(&file, "[stability]\nmax_metric_change = 0.1\n").unwrap();
+    assert_exit(
+        &diff(&[
+            "--thresholds",
+            file.to_str().unwrap(),
+            "--max-metric-change",
+            "0.2",
+        ]),
+        0,
+        &[],
+    );
+}

@@ -445,6 +445,32 @@ fn mismatched_or_unknown_documents_are_input_errors() {
         e.to_string(),
         "NEW: explanations[3].values is missing or not a list of numbers"
     );
+    // The documents are read into their types; a field that does not read is named as before.
+    let mut broken = attributions.clone();
+    broken["explanations"][0]["target"] = serde_json::json!("x");
+    let e = diff(&attributions, &broken, &Thresholds::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "NEW: explanations[0].target is missing or not a class index"
+    );
+    let mut broken = attributions.clone();
+    broken["explanations"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("input");
+    let e = diff(&broken, &attributions, &Thresholds::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "OLD: explanations[1].input is missing or not set"
+    );
+    let mut broken = report.clone();
+    broken["performance"]["slices"][0]["metrics"] = serde_json::json!([]);
+    let e = diff(&report, &broken, &Thresholds::default()).unwrap_err();
+    assert!(matches!(e, Error::Input(_)) && e.exit_code() == 2);
+    assert_eq!(
+        e.to_string(),
+        "NEW: performance.slices[0].metrics is missing or not an object"
+    );
 
     // Files: messages name them.
     let dir = tempfile::tempdir().unwrap();
