@@ -27,12 +27,17 @@
 //!   depends on another through its output types.
 //! * [`attribution`]: the engine (coalition values, chunked, batched, parallel,
 //!   deterministic), budgets, the estimators (exact, Kernel SHAP, Leverage SHAP, permutation,
-//!   LIME), the explainer, recipes and the quality checks.
+//!   LIME), the explainer, the recipe (the one typed record of how a run reads its inputs
+//!   and runs its model, filled by the CLI, by `explain.toml` and from a document) and the
+//!   quality checks.
 //! * [`validation`]: manifests, metrics per slice with Wilson intervals, disparities with
 //!   bootstrap intervals and verdicts, explanation profiles, data inventory and market coverage.
-//! * [`render`]: figures (PNG and SVG): bars, overlays, validation and quality charts.
-//! * [`report`]: `explain.toml`, the report run, the self-contained HTML page.
-//! * [`check`]: `verify` (re-run and compare) and `diff` (the explanation-stability gate).
+//! * [`render`]: figures: one `Figure` trait rendered to PNG and SVG, one palette and type
+//!   scale; bars, overlays, validation and quality charts.
+//! * [`report`]: `explain.toml` into a run, the report run, the self-contained HTML page
+//!   (askama templates over the typed [`artifact::report::Report`]).
+//! * [`check`]: `verify` (re-run and compare) and `diff` (the explanation-stability gate,
+//!   over the typed documents).
 //!
 //! The pipeline of one explanation:
 //!
