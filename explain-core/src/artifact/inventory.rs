@@ -103,8 +103,8 @@ pub struct ValueCount {
     pub share: f64,
 }
 
-/// Set when an attribute has more than [`MAX_LISTED_VALUES`] distinct values and only the
-/// [`SUMMARY_TOP`] most frequent are listed.
+/// Set when an attribute has more than `validation::inventory::MAX_LISTED_VALUES` distinct values and only the
+/// `SUMMARY_TOP` most frequent are listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Truncated {
     pub listed: usize,

@@ -233,7 +233,7 @@ pub const RANDOMISATION_THRESHOLD: f64 = 0.8;
 /// many features, else this many steps.
 pub const QUALITY_MAX_STEPS: usize = 64;
 
-/// What [`quality`] computes, and how much.
+/// What `attribution::quality` computes, and how much.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct QualityConfig {

@@ -74,7 +74,7 @@ impl BackendChoice {
     pub const NAMES: [&'static str; 2] = ["tract", "ort"];
 
     /// `tract` or `ort` (with the ONNX Runtime library, if given). Whether the backend is
-    /// built in is checked by [`BackendChoice::check_available`] (and by [`Model::load`]).
+    /// built in is checked by [`BackendChoice::check_available`] (and by [`Model::load`](crate::model::Model::load)).
     ///
     /// ```
     /// use explain_core::model::BackendChoice;

@@ -22,7 +22,7 @@
 //! vendor, the instruction-set features tract dispatches on (present and missing), the
 //! kernels chosen, and any `TRACT_*` setting that changes them. Two runs whose platforms are
 //! equal (with the same backend and version) give identical bits; `explain verify` compares
-//! exactly then, and within float32 rounding otherwise ([`crate::rounding`]).
+//! exactly then, and within float32 rounding otherwise (`check::verify::compare::ROUNDING`).
 //!
 //! [`Mode::Portable`] asks tract to use one kernel family on every machine of an
 //! architecture: the run is then bit-identical on every x86-64 CPU, with or without AVX2 or

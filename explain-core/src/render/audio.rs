@@ -27,7 +27,7 @@ use std::path::Path;
 /// wide enough are numbered. Long signals are drawn as a min/max envelope per pixel column.
 ///
 /// # Errors
-/// [`Error::Input`] naming the file when there are no samples, the sample rate is zero, the
+/// [`Error::Input`](crate::Error::Input) naming the file when there are no samples, the sample rate is zero, the
 /// lengths differ, a segment is reversed or runs past the end, a value is not finite, or a
 /// file cannot be written.
 pub fn audio_overlay(

@@ -48,7 +48,7 @@ const MAX_NAME_PX: u32 = 300;
 /// bars are drawn, whatever `top_k`; the subtitle says how many of how many are shown.
 ///
 /// # Errors
-/// [`Error::Input`] naming the file when the lengths differ, there are no features, `top_k` is
+/// [`Error::Input`](crate::Error::Input) naming the file when the lengths differ, there are no features, `top_k` is
 /// zero, an attribution is not finite (or beyond ±1e100), or a file cannot be written.
 pub fn attribution_bars(
     stem: &Path,
@@ -93,7 +93,7 @@ pub fn attribution_bars(
 /// are drawn whatever `top`; a last line says how many more of the top `top` there are.
 ///
 /// # Errors
-/// [`Error::Input`] when there are no features, `top` is zero, the lengths differ, a value is
+/// [`Error::Input`](crate::Error::Input) when there are no features, `top` is zero, the lengths differ, a value is
 /// not finite, or an error is negative or not finite.
 pub fn importance(
     title: &str,

@@ -59,7 +59,7 @@ use plotters::style::text_anchor::HPos;
 /// ```
 ///
 /// # Errors
-/// [`Error::Input`] naming the curve when one is empty, its `x` and `y` differ in length, or a
+/// [`Error::Input`](crate::Error::Input) naming the curve when one is empty, its `x` and `y` differ in length, or a
 /// point or its AUC is not finite (or too large to plot).
 pub fn quality_curves(
     title: &str,

@@ -38,7 +38,7 @@ const DIM_SPAN: f64 = 0.45;
 /// drawn as thin dark lines.
 ///
 /// # Errors
-/// [`Error::Input`] naming the file when a size is zero, a length does not match, a feature id
+/// [`Error::Input`](crate::Error::Input) naming the file when a size is zero, a length does not match, a feature id
 /// is out of range, a value is not finite (or an attribution beyond ±1e100), or a file cannot be written.
 pub fn image_overlay(
     stem: &Path,
@@ -88,7 +88,7 @@ pub fn image_overlay(
 /// shorter side at least 160 px.
 ///
 /// # Errors
-/// [`Error::Input`] naming the file when a size is zero, a length does not match, a feature id
+/// [`Error::Input`](crate::Error::Input) naming the file when a size is zero, a length does not match, a feature id
 /// is out of range, a value is not finite (or an attribution beyond ±1e100), or a file cannot be written.
 #[allow(clippy::too_many_arguments)]
 pub fn grid_overlay(

@@ -106,7 +106,7 @@ pub struct DistanceBar {
 /// axis is `0..1`, widened if a value lies outside. `metric` names the axis.
 ///
 /// # Errors
-/// [`Error::Input`] when `rows` is empty, or a value, interval bound or line position is not
+/// [`Error::Input`](crate::Error::Input) when `rows` is empty, or a value, interval bound or line position is not
 /// finite, or an interval is reversed.
 pub fn metric_by_slice(
     title: &str,
@@ -269,7 +269,7 @@ pub fn metric_by_slice(
 /// value or threshold lies outside.
 ///
 /// # Errors
-/// [`Error::Input`] when `rows` is empty, a number is not finite, an interval is reversed, or
+/// [`Error::Input`](crate::Error::Input) when `rows` is empty, a number is not finite, an interval is reversed, or
 /// a verdict is not `pass`, `flag` or `insufficient_data`.
 pub fn disparities(title: &str, rows: &[DisparityBar]) -> Result<Chart> {
     let what = chart_name(title);
@@ -397,7 +397,7 @@ pub fn disparities(title: &str, rows: &[DisparityBar]) -> Result<Chart> {
 /// in words; `insufficient_data` bars are hatched grey and a `None` distance is written "n/a".
 ///
 /// # Errors
-/// [`Error::Input`] when `rows` is empty, a number is not finite, or a verdict is not `pass`,
+/// [`Error::Input`](crate::Error::Input) when `rows` is empty, a number is not finite, or a verdict is not `pass`,
 /// `flag` or `insufficient_data`.
 pub fn profile_distances(title: &str, rows: &[DistanceBar], threshold: f64) -> Result<Chart> {
     let what = chart_name(title);
