@@ -204,6 +204,21 @@ fn image_audio_and_held_inputs_are_rerun_as_recorded() {
     assert_eq!(doc["recipe"]["image"]["size"], serde_json::json!([6, 8]));
     assert_eq!(doc["recipe"]["baseline"], "blur:1.5");
     assert_eq!(read(&d.join("r1.json"))["recipe"]["crossfade_ms"], 0.5);
+    // Files written before the recipe was typed recorded the specs as given; another
+    // spelling of the same spec re-runs to the same numbers and verifies.
+    let mut old = read(&d.join("r1.json"));
+    assert_eq!(old["recipe"]["baseline"], "noise:0.01");
+    old["recipe"]["baseline"] = "noise:1e-2".into();
+    write(&d.join("old.json"), &old);
+    assert_exit(&verify(d, "old.json"), 0, &[]);
+    // A spec that does not parse is bad input, named.
+    old["recipe"]["features"] = "hexagons:7".into();
+    write(&d.join("old.json"), &old);
+    assert_exit(
+        &verify(d, "old.json"),
+        2,
+        &["unknown feature spec 'hexagons:7'"],
+    );
 
     // A held input from a file (Silero VAD's recurrent state) and a reduced output: the
     // file's hash is recorded and checked.

@@ -117,7 +117,11 @@ pub fn verify_attributions(
         let (again, _) = job.run(options.threads, progress)?;
         // Compared as the file would hold it (f32 fields print shorter than their f64 values).
         let text = serde_json::to_vec(&again).expect("serialisable");
-        let recomputed: Value = serde_json::from_slice(&text).expect("valid JSON");
+        let mut recomputed: Value = serde_json::from_slice(&text).expect("valid JSON");
+        // The recipe is what the re-run was made from, not a result: it is kept as recorded
+        // (a recipe re-written by this version spells its specs canonically, e.g. `silence`
+        // as `zero`, which is the same run).
+        recomputed["recipe"] = recorded["recipe"].clone();
         let (agreement, was, now, skip) = platforms(
             model_platform(&doc.model),
             model_platform(&again.model),
