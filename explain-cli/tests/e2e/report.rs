@@ -162,7 +162,7 @@ fn a_report_is_complete_deterministic_and_renders() {
     assert!(html.contains("Disparities") && html.contains("Limitations"));
     // Same bytes again, into the same directory (replaced), apart from the timing block.
     let second = report(&config, &out);
-    assert_eq!(without_timing(first), without_timing(second));
+    assert_eq!(without_timing(first), without_timing(second.clone()));
     for f in [
         "slices.json",
         "predictions.csv",
@@ -177,6 +177,21 @@ fn a_report_is_complete_deterministic_and_renders() {
         std::fs::read_dir(tmp.path()).unwrap().count() == 1,
         "temporary directories left behind"
     );
+    // The recorded command names --out as given, not the staging directory it was written in.
+    let cmd = |out: &str| format!("explain report {} --out {out}", config.display());
+    assert_eq!(
+        second["reproducibility"]["command"],
+        cmd(out.to_str().unwrap())
+    );
+    std::fs::create_dir(tmp.path().join("rel")).unwrap();
+    let config_arg = config.to_str().unwrap();
+    let run = common::cli_in(
+        tmp.path(),
+        &["report", config_arg, "--out", "rel/report", "--quiet"],
+    );
+    assert_exit(&run, 0, &[]);
+    let third = read_json(&tmp.path().join("rel/report/report.json"));
+    assert_eq!(third["reproducibility"]["command"], cmd("rel/report"));
     render_in_chromium(&out.join("report.html"), tmp.path());
 }
 

@@ -5,10 +5,10 @@
 
 use super::axis::{Axis, Extent, fmt_tick, ticks};
 use super::checks::{LARGEST, chart_name};
-use super::rows::{LEGEND_LINE, MARGIN, SWATCH_W, WIDTH, fill, text};
+use super::rows::{LEGEND_LINE, MARGIN, SWATCH_W, WIDTH, fill, heading, text};
 use super::style::{
-    CURVE, GRID, INK, LABEL_SIZE, MUTED, RANDOM, SMALL_SIZE, TITLE_SIZE, ZERO, clean, fit_text,
-    fmt3, text_width,
+    CURVE, GRID, INK, LABEL_SIZE, MUTED, RANDOM, SMALL_SIZE, ZERO, clean, fit_text, fmt3,
+    text_width,
 };
 use super::{Chart, DrawResult, Figure, Finish, ensure_font, render};
 use crate::attribution::quality::Curve;
@@ -441,27 +441,11 @@ impl Figure for CurvesFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let (w, h) = self.size();
         fill(root, (0, 0), (w as i32, h as i32), WHITE)?;
-        text(
+        heading(
             root,
-            &fit_text(&self.title, TITLE_SIZE, usize::MAX, (WIDTH - 40) as u32),
-            (WIDTH / 2, 22),
-            TITLE_SIZE,
-            INK,
-            HPos::Center,
-        )?;
-        text(
-            root,
-            &fit_text(
-                "model output as features are removed or added in order of attribution, \
-                 against random orders",
-                SMALL_SIZE,
-                usize::MAX,
-                (WIDTH - 40) as u32,
-            ),
-            (WIDTH / 2, 48),
-            SMALL_SIZE,
-            MUTED,
-            HPos::Center,
+            &self.title,
+            "model output as features are removed or added in order of attribution, \
+             against random orders",
         )?;
         self.draw_panel(root, 0)?;
         self.draw_panel(root, 1)

@@ -392,6 +392,26 @@ pub(crate) fn text<DB: DrawingBackend>(
     ))
 }
 
+/// A chart's title and subtitle, centred at the top, each shortened to the chart's width.
+pub(crate) fn heading<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> DrawResult<DB> {
+    let max_px = (WIDTH - 40) as u32;
+    let title = fit_text(title, TITLE_SIZE, usize::MAX, max_px);
+    text(root, &title, (WIDTH / 2, 22), TITLE_SIZE, INK, HPos::Center)?;
+    let subtitle = fit_text(subtitle, SMALL_SIZE, usize::MAX, max_px);
+    text(
+        root,
+        &subtitle,
+        (WIDTH / 2, 48),
+        SMALL_SIZE,
+        MUTED,
+        HPos::Center,
+    )
+}
+
 /// Diagonal hatching (lower left to upper right) inside `x0..x1` × `y0..y1`, on a grid
 /// shared by all bars so that neighbours line up.
 fn hatch<DB: DrawingBackend>(
@@ -545,27 +565,7 @@ fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
 ) -> DrawResult<DB> {
     fill(root, (0, 0), (WIDTH, lay.height), WHITE)?;
-    text(
-        root,
-        &fit_text(
-            &clean(&spec.title),
-            TITLE_SIZE,
-            usize::MAX,
-            (WIDTH - 40) as u32,
-        ),
-        (WIDTH / 2, 22),
-        TITLE_SIZE,
-        INK,
-        HPos::Center,
-    )?;
-    text(
-        root,
-        &fit_text(&spec.subtitle, SMALL_SIZE, usize::MAX, (WIDTH - 40) as u32),
-        (WIDTH / 2, 48),
-        SMALL_SIZE,
-        MUTED,
-        HPos::Center,
-    )?;
+    heading(root, &clean(&spec.title), &spec.subtitle)?;
     for (x, y, i, t) in &lay.legend {
         let s = spec.legend[*i].swatch;
         let tx = if matches!(s, Swatch::None) {

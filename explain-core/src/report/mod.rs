@@ -390,7 +390,7 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
             command: format!(
                 "explain report {} --out {}",
                 l.path.display(),
-                options_out_name(dir)
+                out_name(options.out)
             ),
             config: FileRef {
                 path: l.path.display().to_string(),
@@ -427,18 +427,17 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
     Ok(report)
 }
 
-fn options_out_name(dir: &Path) -> String {
-    // The temporary directory is `.NAME.tmp-PID`; the report is read as NAME.
-    let name = dir
+/// `--out` as the recorded command shows it: as given (never the staging directory the report
+/// is written into, whose path is absolute), without a leading `./`.
+fn out_name(out: &Path) -> String {
+    let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = name.trim_start_matches('.');
-    let name = name.rsplit_once(".tmp-").map_or(name, |(n, _)| n);
-    match dir.parent() {
+    match out.parent() {
         Some(p) if !p.as_os_str().is_empty() && p != Path::new(".") => {
             format!("{}/{name}", p.display())
         }
-        _ => name.to_string(),
+        _ => name,
     }
 }
