@@ -151,6 +151,7 @@ impl Case {
             features: self.prepared.features.clone(),
             lime: None,
             pins: Default::default(),
+            reference: None,
         }
     }
 

@@ -9,6 +9,7 @@ use explain_core::attribution::engine::Link;
 use explain_core::attribution::estimators::Method;
 use explain_core::attribution::estimators::lime::{self, Selection};
 use explain_core::input::image;
+use explain_core::model::detect::{self, Decoder};
 use explain_core::model::{BackendChoice, Reduce};
 use std::path::PathBuf;
 
@@ -164,6 +165,17 @@ pub(crate) struct ModelArgs {
     /// Reduce a spatial output (e.g. a detector's heatmap) to one score: max or mean.
     #[arg(long, value_parser = names::<Reduce>(Reduce::NAMES))]
     pub(crate) reduce: Option<Reduce>,
+    /// A detector's output layout: centerface, boxes, boxes:normalized, yolo or
+    /// yolo:transposed. Explanations are then of one box (see --target, --target-box).
+    #[arg(long, value_parser = names::<Decoder>(Decoder::NAMES))]
+    pub(crate) detector: Option<Decoder>,
+    /// A detector's score threshold for listing detections.
+    #[arg(long, default_value_t = detect::DEFAULT_SCORE_THRESHOLD, requires = "detector")]
+    pub(crate) score_threshold: f32,
+    /// A detector's NMS IoU: of two overlapping detections of a class, the lower-scored is
+    /// dropped above this.
+    #[arg(long, default_value_t = detect::DEFAULT_NMS_IOU, requires = "detector")]
+    pub(crate) nms_iou: f32,
     /// Hold another model input constant: NAME=zeros or NAME=FILE.npy (repeatable).
     #[arg(long)]
     pub(crate) hold: Vec<String>,
@@ -201,9 +213,19 @@ pub(crate) struct Common {
     /// What to explain: .npy (float32, [n, ...]) or .csv rows, .png/.jpg images, or .wav clips.
     #[arg(long, required = true, num_args = 1..)]
     pub(crate) input: Vec<PathBuf>,
-    /// Output index to explain, `top` (each row's top class) or `auto` (the first row's top class).
+    /// Output index to explain, `top` (each row's top class) or `auto` (the first row's top
+    /// class). For a detector: the index of a detection on the unmasked image, best first
+    /// (`auto`, `top`: the best).
     #[arg(long, default_value = "auto")]
     pub(crate) target: String,
+    /// For a detector: explain this box, detected or not: x0,y0,x1,y1[,class] in pixels of
+    /// the model input (e.g. a missed face).
+    #[arg(long, requires = "detector", conflicts_with = "target")]
+    pub(crate) target_box: Option<String>,
+    /// For a recogniser (an embedding model): explain the cosine similarity of each input's
+    /// embedding to this reference input's.
+    #[arg(long, conflicts_with = "target")]
+    pub(crate) reference: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) x: ExplainArgs,
     /// Where to write the attribution JSON.

@@ -306,6 +306,7 @@ fn slices(a: SlicesArgs) -> Result<()> {
                 features: request.features.to_string(),
                 lime: None,
                 pins: Default::default(),
+                reference: None,
             },
             ProfileConfig {
                 per_slice: a.profile_items,
@@ -465,6 +466,14 @@ fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Budget) -> Result<Recipe> {
         baseline: x.baseline.as_deref().map(str::parse).transpose()?,
         samples,
         reduce: m.reduce,
+        detector: m
+            .detector
+            .map(|decoder| explain_core::model::detect::Detector {
+                decoder,
+                score_threshold: m.score_threshold,
+                nms_iou: m.nms_iou,
+            }),
+        reference: None,
         hold: m
             .hold
             .iter()
@@ -483,6 +492,11 @@ fn recipe(m: &ModelArgs, x: &ExplainArgs, samples: Budget) -> Result<Recipe> {
 
 fn attribute(c: Common, method: Method, samples: Budget, lime: Option<LimeParams>) -> Result<()> {
     let mut recipe = recipe(&c.m, &c.x, samples)?;
+    recipe.reference = c
+        .reference
+        .as_ref()
+        .map(|r| explain_core::util::provenance::FileRef::of(r))
+        .transpose()?;
     if c.quality {
         recipe.quality = Some(QualityConfig {
             seeds: c.quality_seeds,
@@ -496,7 +510,10 @@ fn attribute(c: Common, method: Method, samples: Budget, lime: Option<LimeParams
         background: c.x.background.clone(),
         method,
         seed: c.x.seed,
-        target: TargetSpec::from_str(&c.target)?,
+        target: match &c.target_box {
+            Some(b) => TargetSpec::Box(b.parse()?),
+            None => TargetSpec::from_str(&c.target)?,
+        },
         link: c.x.link,
         batch_size: c.m.batch_size,
         lime,

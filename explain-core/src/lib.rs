@@ -63,7 +63,7 @@
 //! let settings = explainer::Settings {
 //!     method: Method::Kernel, samples: Budget::Fixed(2048), seed: 7, target: TargetSpec::Auto,
 //!     link: Link::Identity, batch_size: 256, features: "tabular".into(), lime: None,
-//!     pins: Default::default(),
+//!     pins: Default::default(), reference: None,
 //! };
 //! let doc = explainer::explain(&model, &prepared.instances, prepared.sources, &settings, &explainer::Silent)?;
 //! let e = &doc.explanations[0];

@@ -102,6 +102,7 @@ fn main() -> explain_core::Result<()> {
                     features: "tabular".into(),
                     lime: None,
                     pins: Default::default(),
+                    reference: None,
                 };
                 explainer::explain(&model, &instances, Default::default(), &settings, &Silent)
             };

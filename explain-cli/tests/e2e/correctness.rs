@@ -56,6 +56,7 @@ fn settings(
         features: "tabular".into(),
         lime: None,
         pins: Default::default(),
+        reference: None,
     }
 }
 

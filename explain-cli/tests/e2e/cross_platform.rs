@@ -17,7 +17,7 @@ use common::{data, sample};
 use explain_core::attribution::explainer::Silent;
 use explain_core::check::verify::{self, Agreement, Verification};
 use explain_core::model::numerics::Platform;
-use explain_core::model::{Backend, BackendWrap};
+use explain_core::model::{Backend, BackendWrap, Output};
 use explain_core::report::config::Loaded;
 use std::path::Path;
 use std::str::FromStr;
@@ -66,8 +66,9 @@ impl Backend for Perturbed {
             .insert("test-perturbation".into(), format!("{:?}", self.change));
         p
     }
-    fn run(&self, rows: usize, data: &[f32]) -> explain_core::Result<Vec<f32>> {
-        let mut out = self.inner.run(rows, data)?;
+    fn run(&self, rows: usize, data: &[f32]) -> explain_core::Result<Vec<Output>> {
+        let mut outputs = self.inner.run(rows, data)?;
+        let out = &mut outputs[0].data;
         let (len, k) = (data.len() / rows.max(1), out.len() / rows.max(1));
         for r in 0..rows {
             let row = &data[r * len..(r + 1) * len];
@@ -102,7 +103,7 @@ impl Backend for Perturbed {
                 }
             }
         }
-        Ok(out)
+        Ok(outputs)
     }
 }
 
@@ -466,6 +467,8 @@ fn mlp_job(
             baseline: None,
             samples: explain_core::attribution::budget::Budget::Fixed(samples),
             reduce: None,
+            detector: None,
+            reference: None,
             hold: Vec::new(),
             image: None,
             audio: None,

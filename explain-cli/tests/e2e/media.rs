@@ -54,6 +54,7 @@ fn settings(method: Method) -> Settings {
         features: String::new(),
         lime: None,
         pins: Default::default(),
+        reference: None,
     }
 }
 

@@ -10,6 +10,7 @@ use crate::input::features::FeatureSpec;
 use crate::input::image::{self, Preprocess};
 use crate::input::masker::BaselineSpec;
 use crate::math::stats::trapezoid;
+use crate::model::detect::{Detection, Detector, TargetBox};
 use crate::model::numerics::{Mode, Platform};
 use crate::model::{BackendChoice, Model, ModelOptions, Reduce};
 use crate::util::provenance::{FileRef, Tool};
@@ -119,6 +120,23 @@ pub struct Explanation {
     /// Quality figures (`--quality`, and the listed items of a report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<Quality>,
+    /// For a detector: the box explained and the unmasked image's detections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<ExplainedBox>,
+}
+
+/// The box a detector explanation explains, and what the detector found on the unmasked
+/// image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ExplainedBox {
+    /// The target box (pixels of the model input) and class.
+    pub target: TargetBox,
+    /// Its position among `detections` when the target is a detection (by index, or a given
+    /// box that a detection matches at IoU ≥ 0.5); `None` for a box the detector missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// Every detection on the unmasked image (score threshold and NMS applied), best first.
+    pub detections: Vec<Detection>,
 }
 
 /// An attribution file (`explain shap|lime --out`).
@@ -317,6 +335,13 @@ pub struct Recipe {
     /// `max` or `mean` of a spatial output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduce: Option<Reduce>,
+    /// A detector's output layout, score threshold and NMS (`--detector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<Detector>,
+    /// A recogniser's reference input (`--reference`): the explained value is the cosine
+    /// similarity of an input's embedding to this file's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<FileRef>,
     /// Other model inputs held constant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hold: Vec<HeldInput>,
@@ -357,6 +382,7 @@ impl Recipe {
                 .map(HeldInput::load)
                 .collect::<Result<_>>()?,
             reduce: self.reduce,
+            detector: self.detector,
             axis_sizes: image::axis_sizes(&image),
             numerics: Mode::Native,
             wrap: None,

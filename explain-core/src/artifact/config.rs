@@ -94,6 +94,16 @@ pub struct ModelSection {
     pub output: Option<String>,
     #[serde(default)]
     pub reduce: Option<String>,
+    /// A detector's output layout (`centerface`, `boxes`, `boxes:normalized`, `yolo`,
+    /// `yolo:transposed`): explanations are then of boxes, validation of detections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
+    /// The detector's score threshold for a detection (default 0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_threshold: Option<f32>,
+    /// The detector's NMS IoU (default 0.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nms_iou: Option<f32>,
     /// Other inputs held constant: `NAME=zeros` or `NAME=FILE.npy`.
     #[serde(default)]
     pub hold: Vec<String>,

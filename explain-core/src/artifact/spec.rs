@@ -187,30 +187,35 @@ pub struct LimeParams {
 }
 
 /// Which model output to explain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TargetSpec {
     /// The top class of the first row for multi-output models (used for every row), 0 for a
     /// single output.
     Auto,
     /// Each row's own top class.
     Top,
-    /// This output index.
+    /// This output index; for a detector, this detection of the unmasked image (best first).
     Index(usize),
+    /// A detector's box (pixels of the model input), detected or not (`box:x0,y0,x1,y1[,class]`).
+    Box(crate::model::detect::TargetBox),
 }
 
 impl std::str::FromStr for TargetSpec {
     type Err = crate::Error;
 
-    /// Parses `auto`, `top` or an index.
+    /// Parses `auto`, `top`, an index or `box:x0,y0,x1,y1[,class]`.
     fn from_str(s: &str) -> Result<TargetSpec> {
         match s {
             "auto" => Ok(TargetSpec::Auto),
             "top" => Ok(TargetSpec::Top),
-            _ => s.parse().map(TargetSpec::Index).map_err(|_| {
-                Error::Input(format!(
-                    "invalid target '{s}': expected an output index, 'top' or 'auto'"
-                ))
-            }),
+            _ => match s.strip_prefix("box:") {
+                Some(b) => b.parse().map(TargetSpec::Box),
+                None => s.parse().map(TargetSpec::Index).map_err(|_| {
+                    Error::Input(format!(
+                        "invalid target '{s}': expected an output index, 'top', 'auto' or box:x0,y0,x1,y1"
+                    ))
+                }),
+            },
         }
     }
 }
@@ -221,6 +226,7 @@ impl std::fmt::Display for TargetSpec {
             TargetSpec::Auto => write!(f, "auto"),
             TargetSpec::Top => write!(f, "top"),
             TargetSpec::Index(i) => write!(f, "{i}"),
+            TargetSpec::Box(b) => write!(f, "box:{b}"),
         }
     }
 }

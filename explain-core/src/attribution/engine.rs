@@ -1,6 +1,7 @@
 //! The evaluation engine: coalitions in, values out, in parallel and reproducibly.
 //!
-//! The value of a coalition `z` is `v(z) = link(mean_k f(mask(x, b_k, z))[target])`. Coalitions
+//! The value of a coalition `z` is `v(z) = link(mean_k o(f(mask(x, b_k, z))))`, where `o` is
+//! the [`Objective`] (an output value, a detector's box similarity, an embedding's similarity). Coalitions
 //! are grouped into chunks of a fixed number (derived from the batch size and the number of
 //! baseline rows `K`, never from the thread count). A chunk builds its `c × K` masked rows,
 //! runs them through the model in batches of at most `batch_size` rows, and reduces them to `c`
@@ -9,6 +10,7 @@
 //! are bit-identical for any number of threads.
 
 pub use crate::artifact::spec::Link;
+pub use crate::attribution::objective::Objective;
 use crate::input::masker::Masker;
 use crate::model::Model;
 use crate::{Error, Result, bad_input};
@@ -17,11 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use crate::util::progress::{Progress, Silent};
 
-/// Evaluates coalitions of one explained row against one model output.
+/// Evaluates coalitions of one explained row against one objective.
 pub struct Engine<'a> {
     pub model: &'a Model,
     pub masker: &'a Masker<'a>,
-    pub target: usize,
+    pub objective: Objective,
     pub link: Link,
     /// Most rows passed to the model in one call.
     pub batch_size: usize,
@@ -34,7 +36,7 @@ impl<'a> Engine<'a> {
     pub fn new(
         model: &'a Model,
         masker: &'a Masker<'a>,
-        target: usize,
+        objective: Objective,
         link: Link,
         batch_size: usize,
         progress: &'a dyn Progress,
@@ -42,7 +44,7 @@ impl<'a> Engine<'a> {
         Engine {
             model,
             masker,
-            target,
+            objective,
             link,
             batch_size: batch_size.max(1),
             progress,
@@ -109,19 +111,24 @@ impl<'a> Engine<'a> {
         }
         self.rows_run
             .fetch_add(total_rows as u64, Ordering::Relaxed);
-        if self.target >= out_len {
+        if !self.objective.fits(out_len) {
+            let what = match &self.objective {
+                Objective::Output(t) => format!("target {t}"),
+                other => other.describe(&self.model.output.name),
+            };
             bad_input!(
-                "target {} is out of range: output '{}' has {out_len} values per row (shape {})",
-                self.target,
+                "{what} is out of range: output '{}' has {out_len} values per row (shape {})",
                 self.model.output.name,
                 self.model.output.shape_string()
             );
         }
+        let width = self.model.proposal_width();
         let mut values = Vec::with_capacity(count);
         for (c, i) in range.enumerate() {
             let mut sum = 0f64;
             for r in 0..k {
-                sum += outputs[(c * k + r) * out_len + self.target] as f64;
+                let at = (c * k + r) * out_len;
+                sum += self.objective.value(&outputs[at..at + out_len], width);
             }
             let v = self.link.apply(sum / k as f64);
             if !v.is_finite() {
@@ -133,10 +140,9 @@ impl<'a> Engine<'a> {
                     _ => format!("a masked input ({on} of {} features kept)", z.len()),
                 };
                 return Err(Error::Model(format!(
-                    "model {} gave a non-finite value ({v}) for output '{}'[{}] on {which}{}",
+                    "model {} gave a non-finite value ({v}) for {} on {which}{}",
                     self.model.info.path,
-                    self.model.output.name,
-                    self.target,
+                    self.objective.describe(&self.model.output.name),
                     if self.link == Link::Logit {
                         "; the logit link needs outputs strictly between 0 and 1"
                     } else {

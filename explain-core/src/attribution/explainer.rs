@@ -2,16 +2,20 @@
 //! estimator through the engine, and assemble the attribution document
 //! (`explain.attributions/1`) with everything needed to reproduce it.
 
-pub use crate::artifact::attributions::{Attributions, Explanation, ModelRef, Params, SCHEMA};
+pub use crate::artifact::attributions::{
+    Attributions, ExplainedBox, Explanation, ModelRef, Params, SCHEMA,
+};
 pub use crate::artifact::spec::TargetSpec;
 use crate::attribution::budget::{self, Budget};
 use crate::attribution::engine::{Engine, Link};
 use crate::attribution::estimators::lime::LimeParams;
 use crate::attribution::estimators::{self, Estimate, Method};
+use crate::attribution::objective::Objective;
 use crate::input::masker::Masker;
 pub use crate::input::{Instance, Sources};
 use crate::math::sampling::StreamKey;
 use crate::model::Model;
+use crate::model::detect::{MATCH_IOU, TargetBox, iou};
 use crate::util::pins::{ExplanationKey, ExplanationPin, Pins};
 pub use crate::util::progress::{Progress, Silent};
 pub use crate::util::provenance::FileRef;
@@ -36,6 +40,9 @@ pub struct Settings {
     pub lime: Option<LimeParams>,
     /// Choices fixed to recorded ones (`explain verify` at knife edges; empty otherwise).
     pub pins: Arc<Pins>,
+    /// A recogniser's reference embedding: the value of a masked input is the cosine
+    /// similarity of its embedding to this one (`--reference`).
+    pub reference: Option<Arc<[f32]>>,
 }
 
 /// The coalition budget used for `m` features (with `--samples auto`, the first one tried).
@@ -234,26 +241,49 @@ pub fn explain(
         Some(t) => resolve_target(model, x, TargetSpec::Index(t), None),
         None => resolve_target(model, x, settings.target, first),
     };
-    let first_target = target_of(&first.x, pin_of(&sha256_f32(&first.x)), None)?;
+    let first_target = match (&model.detector, &settings.reference) {
+        (None, None) => target_of(&first.x, pin_of(&sha256_f32(&first.x)), None)?,
+        _ => 0,
+    };
     let mut explanations = Vec::with_capacity(instances.len());
     let mut first_samples = None;
     for inst in instances {
         let samples = samples_for(inst);
         let input_sha256 = sha256_f32(&inst.x);
         let pin = pin_of(&input_sha256);
-        let target = target_of(&inst.x, pin, Some(first_target))?;
+        let (objective, detection) = match (&model.detector, &settings.reference) {
+            (Some(_), _) => {
+                let (b, detection) = resolve_box(model, inst, settings.target)?;
+                (Objective::Box(b), Some(detection))
+            }
+            (None, Some(reference)) => {
+                if settings.target != TargetSpec::Auto {
+                    bad_input!(
+                        "a recogniser explanation (--reference) explains the similarity to the \
+                         reference; drop --target {}",
+                        settings.target
+                    );
+                }
+                (Objective::Similar(reference.clone()), None)
+            }
+            (None, None) => (
+                Objective::Output(target_of(&inst.x, pin, Some(first_target))?),
+                None,
+            ),
+        };
+        let target = objective.index();
         let key = StreamKey::derive(
             settings.seed,
             &model.info.sha256,
             &input_sha256,
             target,
-            settings.method.name(),
+            &format!("{}{}", settings.method.name(), objective.stream_label()),
         );
         let masker = Masker::new(&inst.features, &inst.x, &inst.baseline);
         let engine = Engine::new(
             model,
             &masker,
-            target,
+            objective,
             settings.link,
             settings.batch_size,
             progress,
@@ -304,6 +334,7 @@ pub fn explain(
             surrogate: est.surrogate,
             auto: outcome,
             quality: None,
+            detection,
         });
     }
     let lime = settings.lime.filter(|_| settings.method == Method::Lime);
@@ -345,6 +376,12 @@ fn resolve_target(
     if let (TargetSpec::Auto, Some(t)) = (spec, first) {
         return Ok(t);
     }
+    if let TargetSpec::Box(b) = spec {
+        bad_input!(
+            "target box:{b} applies to a detector: give the detector's output layout with --detector ({})",
+            crate::model::detect::Decoder::NAMES.join(", ")
+        );
+    }
     let out = model.run(1, x)?;
     match spec {
         TargetSpec::Index(t) if t < out.len() => Ok(t),
@@ -357,6 +394,7 @@ fn resolve_target(
             if out.len() == 1 { "" } else { "s" },
             out.len() - 1
         ),
+        TargetSpec::Box(_) => unreachable!("refused above"),
         TargetSpec::Auto | TargetSpec::Top => {
             if let Some(bad) = out.iter().find(|v| !v.is_finite()) {
                 return Err(Error::Model(format!(
@@ -369,6 +407,86 @@ fn resolve_target(
                 .enumerate()
                 .fold(0, |best, (i, v)| if *v > out[best] { i } else { best }))
         }
+    }
+}
+
+/// The box a detector explanation explains for `inst`: the given box, or the detection of
+/// the unmasked image the spec picks (best first; `auto` and `top` take the best), with what
+/// the detector found on the unmasked image.
+fn resolve_box(
+    model: &Model,
+    inst: &Instance,
+    spec: TargetSpec,
+) -> Result<(TargetBox, ExplainedBox)> {
+    let detections = model.detect(&inst.x)?;
+    let threshold = model.detector.map_or(0.0, |d| d.score_threshold);
+    let (target, index) = match spec {
+        TargetSpec::Box(b) => {
+            // The detection that matches the box best, if any matches.
+            let best = detections
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| b.class.is_none() || d.class == b.class)
+                .map(|(i, d)| (i, iou(&b.bbox, &d.bbox)))
+                .filter(|(_, o)| *o >= MATCH_IOU)
+                .fold(None, |best: Option<(usize, f32)>, (i, o)| match best {
+                    Some((_, bo)) if bo >= o => best,
+                    _ => Some((i, o)),
+                });
+            (b, best.map(|(i, _)| i))
+        }
+        TargetSpec::Index(_) | TargetSpec::Auto | TargetSpec::Top if !detections.is_empty() => {
+            let i = if let TargetSpec::Index(i) = spec {
+                i
+            } else {
+                0
+            };
+            let Some(d) = detections.get(i) else {
+                bad_input!(
+                    "{}: target {i} is out of range: the detector finds {} detection{} scoring at least {threshold} (targets 0..{}); give a box with --target-box",
+                    inst.name,
+                    detections.len(),
+                    if detections.len() == 1 { "" } else { "s" },
+                    detections.len() - 1
+                );
+            };
+            (
+                TargetBox {
+                    bbox: d.bbox,
+                    class: d.class,
+                },
+                Some(i),
+            )
+        }
+        _ => bad_input!(
+            "{}: the detector finds nothing scoring at least {threshold} on the unmasked image, so there is no detection to explain; give a box with --target-box x0,y0,x1,y1 (e.g. a missed face)",
+            inst.name
+        ),
+    };
+    Ok((
+        target,
+        ExplainedBox {
+            target,
+            index,
+            detections,
+        },
+    ))
+}
+
+/// The objective an explanation explained (its recorded target, or its box), for re-runs.
+pub fn objective_of(e: &Explanation, settings: &Settings) -> Objective {
+    match (&e.detection, &settings.reference) {
+        (Some(d), _) => Objective::Box(d.target),
+        (None, Some(r)) => Objective::Similar(r.clone()),
+        (None, None) => Objective::Output(e.target),
+    }
+}
+
+/// The target spec that explains `e`'s objective again (its index, or its box).
+pub fn target_of(e: &Explanation) -> TargetSpec {
+    match &e.detection {
+        Some(d) => TargetSpec::Box(d.target),
+        None => TargetSpec::Index(e.target),
     }
 }
 

@@ -49,7 +49,7 @@
 //! let settings = explainer::Settings {
 //!     method: Method::Kernel, samples: Some(400).into(), seed: 0, target: explainer::TargetSpec::Index(1),
 //!     link: Link::Identity, batch_size: 64, features: "grid:4x4".into(), lime: None,
-//!     pins: Default::default(),
+//!     pins: Default::default(), reference: None,
 //! };
 //! let doc = explainer::explain(&model, &prepared.instances, prepared.sources, &settings,
 //!     &explainer::Silent)?;
@@ -68,9 +68,7 @@ pub use crate::artifact::spec::{
 };
 use crate::attribution::engine::Engine;
 use crate::attribution::estimators::Method;
-use crate::attribution::explainer::{
-    self, Explanation, Instance, Settings, Silent, Sources, TargetSpec,
-};
+use crate::attribution::explainer::{self, Explanation, Instance, Settings, Silent, Sources};
 use crate::input::masker::Masker;
 use crate::math::sampling::{StreamKey, random_permutation};
 pub use crate::math::stats::trapezoid;
@@ -209,6 +207,7 @@ fn curves(
 ) -> Result<Curves> {
     let m = instance.features.len();
     let target = explanation.target;
+    let objective = explainer::objective_of(explanation, settings);
     // Features switched after step j: round(j·M/steps).
     let cuts: Vec<usize> = (0..=steps)
         .map(|j| (2 * j * m + steps) / (2 * steps))
@@ -220,7 +219,7 @@ fn curves(
         &model.info.sha256,
         &explanation.input_sha256,
         target,
-        "quality/random-order",
+        &format!("quality/random-order{}", objective.stream_label()),
     );
     let mut perm = Vec::with_capacity(m);
     for r in 0..config.random_orders {
@@ -231,7 +230,7 @@ fn curves(
     let engine = Engine::new(
         model,
         &masker,
-        target,
+        objective,
         settings.link,
         settings.batch_size,
         &Silent,
@@ -299,7 +298,7 @@ fn rerun(
     settings: &Settings,
 ) -> Result<Explanation> {
     let settings = Settings {
-        target: TargetSpec::Index(explanation.target),
+        target: explainer::target_of(explanation),
         ..settings.clone()
     };
     let doc = explainer::explain(

@@ -121,6 +121,7 @@ impl Job {
                 .iter()
                 .filter_map(|h| h.file.as_ref().map(|f| PathBuf::from(&f.path))),
         );
+        files.extend(self.recipe.reference.iter().map(|f| PathBuf::from(&f.path)));
         files
     }
 
@@ -144,6 +145,10 @@ impl Job {
         };
         let model = Model::load(&self.model, &options)?;
         let prepared = input::prepare(&model, &request)?;
+        let reference = match &self.recipe.reference {
+            None => None,
+            Some(r) => Some(reference_embedding(&model, &request, r)?),
+        };
         let settings = Settings {
             method: self.method,
             samples: self.recipe.samples,
@@ -154,6 +159,7 @@ impl Job {
             features: prepared.features.clone(),
             lime: self.lime,
             pins: self.pins.clone(),
+            reference,
         };
         let doc = explainer::with_threads(threads, || -> Result<Attributions> {
             let mut doc = explainer::explain(
@@ -185,4 +191,40 @@ impl Job {
         })??;
         Ok((doc, prepared.views))
     }
+}
+
+/// A recogniser's reference embedding: the model's output on the reference file, read as
+/// the inputs are. The file must still have the hash recorded for it.
+fn reference_embedding(
+    model: &Model,
+    request: &input::Request,
+    reference: &crate::util::provenance::FileRef,
+) -> Result<std::sync::Arc<[f32]>> {
+    let path = PathBuf::from(&reference.path);
+    let found = crate::util::provenance::sha256_file(&path)?;
+    if found != reference.sha256 {
+        bad_input!(
+            "reference {} has SHA-256 {found}, but {} was recorded for it",
+            path.display(),
+            reference.sha256
+        );
+    }
+    let one = input::Request {
+        inputs: vec![path.clone()],
+        background: Vec::new(),
+        baseline: Some(crate::input::masker::BaselineSpec::Zero),
+        ..request.clone()
+    };
+    let prepared = input::prepare(model, &one)?;
+    let Some(inst) = prepared.instances.first() else {
+        bad_input!("reference {} holds no input row", path.display());
+    };
+    if prepared.instances.len() > 1 {
+        bad_input!(
+            "reference {} holds {} rows; give a file with one reference input",
+            path.display(),
+            prepared.instances.len()
+        );
+    }
+    Ok(model.run(1, &inst.x)?.into())
 }

@@ -123,6 +123,9 @@ pub struct ModelOptions {
     pub input: Option<String>,
     /// The output to read by name; the first output when `None`.
     pub output: Option<String>,
+    /// Decode a detector's outputs into box proposals (the outputs it reads are the
+    /// decoder's; see [`crate::model::detect`]).
+    pub detector: Option<crate::model::detect::Detector>,
     /// Constant values for the model's other inputs, by name (held fixed for every row).
     pub held: Vec<(String, Held)>,
     /// Reduce each output row to one value (a detector's heatmap to a score).
@@ -203,9 +206,16 @@ pub trait Backend: Send + Sync {
     /// What decides the bits of its outputs here (recorded in artifacts; see
     /// [`crate::model::numerics`]).
     fn numerics(&self) -> Platform;
-    /// Runs `rows` rows (`data.len() == rows * row_len`) and returns the selected output,
-    /// flattened (`rows * output_row_len` values).
-    fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>>;
+    /// Runs `rows` rows (`data.len() == rows * row_len`) and returns the selected outputs, in
+    /// the order they were selected, each with its shape (batch axis first).
+    fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<Output>>;
+}
+
+/// One output of a model call: its shape (batch axis first) and its values, flattened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
 }
 
 crate::vocabulary!(Reduce, |s| format!("unknown reduction '{s}': expected max or mean"), {

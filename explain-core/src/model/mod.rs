@@ -18,6 +18,7 @@ use std::path::Path;
 use tract_onnx::prelude::tract_ndarray::ArrayD;
 
 pub mod backend;
+pub mod detect;
 pub mod info;
 pub mod numerics;
 #[cfg(feature = "ort")]
@@ -28,8 +29,8 @@ pub mod weights;
 #[cfg(not(feature = "ort"))]
 use backend::NO_ORT;
 pub use backend::{
-    Backend, BackendChoice, BackendWrap, Batch, Held, ModelOptions, ONNXRUNTIME_VERSION, Reduce,
-    WrapFn, check_onnxruntime_version,
+    Backend, BackendChoice, BackendWrap, Batch, Held, ModelOptions, ONNXRUNTIME_VERSION, Output,
+    Reduce, WrapFn, check_onnxruntime_version,
 };
 pub use info::{Dim, ExternalData, ModelInfo, Opset, TensorInfo, inspect};
 use info::{read_model_file, read_proto};
@@ -40,8 +41,14 @@ pub struct Model {
     pub info: ModelInfo,
     /// The explained input.
     pub input: TensorInfo,
-    /// The selected output.
+    /// The selected output (a detector's first).
     pub output: TensorInfo,
+    /// Every output read: the selected one, or the ones a detector's decoder reads.
+    pub outputs: Vec<TensorInfo>,
+    /// Decodes the outputs into box proposals ([`detect`]); `run` then returns proposals.
+    pub detector: Option<detect::Detector>,
+    /// Values per proposal of a detector (`5 + C`), known after its first run (0 before).
+    proposal_width: std::sync::atomic::AtomicUsize,
     /// Shape of one row of the explained input (the declared shape without its batch axis).
     pub row_shape: Vec<usize>,
     pub batch: Batch,
@@ -108,7 +115,41 @@ impl Model {
                     ))
                 })?,
         };
-        let output = info.outputs[output_ix].clone();
+        let output_ixs: Vec<usize> = match &options.detector {
+            None => vec![output_ix],
+            Some(d) => {
+                d.validate()?;
+                let needed = d.decoder.outputs();
+                if info.outputs.len() < needed {
+                    bad_input!(
+                        "the {} decoder reads the first {needed} outputs of a detector, but model {} has {}: {}",
+                        d.decoder,
+                        path.display(),
+                        info.outputs.len(),
+                        names(&info.outputs)
+                    );
+                }
+                if needed == 1 {
+                    vec![output_ix]
+                } else {
+                    // The recorded output (verify) is the decoder's first.
+                    if options.output.is_some() && output_ix != 0 {
+                        bad_input!(
+                            "the {} decoder reads outputs 0 to {} of model {} by position: drop --output",
+                            d.decoder,
+                            needed - 1,
+                            path.display()
+                        );
+                    }
+                    (0..needed).collect()
+                }
+            }
+        };
+        let outputs: Vec<TensorInfo> = output_ixs
+            .iter()
+            .map(|&i| info.outputs[i].clone())
+            .collect();
+        let output = outputs[0].clone();
         if input.dtype != "float32" {
             bad_input!(
                 "input '{}' of model {} has element type {}; explain perturbs float32 inputs only",
@@ -166,7 +207,7 @@ impl Model {
                     &input,
                     &batch,
                     &row_shape,
-                    output_ix,
+                    &output_ixs,
                     &held,
                 )
                 .map_err(|e| {
@@ -182,7 +223,7 @@ impl Model {
                 lib.as_deref(),
                 &input,
                 &row_shape,
-                &output,
+                &outputs,
                 held,
             )?,
         };
@@ -194,6 +235,9 @@ impl Model {
             info,
             input,
             output,
+            outputs,
+            detector: options.detector,
+            proposal_width: Default::default(),
             row_shape,
             batch,
             reduce: options.reduce,
@@ -221,34 +265,20 @@ impl Model {
     }
 
     /// Runs `rows` rows of the explained input and returns the selected output flattened
-    /// (`rows * k` values for some `k`). With a fixed batch axis the rows are run in groups of
-    /// that size, the last group padded by repeating its last row.
+    /// (`rows * k` values for some `k`): reduced by [`Model::reduce`], or for a detector the
+    /// rows' box proposals ([`Model::proposal_width`] values each). With a fixed batch axis the
+    /// rows are run in groups of that size, the last group padded by repeating its last row.
     pub fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>> {
         debug_assert_eq!(data.len(), rows * self.row_len());
-        let out = match self.batch {
-            Batch::Symbolic(_) => self.backend.run(rows, data)?,
-            Batch::Fixed(f) => {
-                let len = self.row_len();
-                let mut out = Vec::new();
-                let mut padded = Vec::new();
-                for start in (0..rows).step_by(f) {
-                    let n = f.min(rows - start);
-                    let chunk = &data[start * len..(start + n) * len];
-                    if n == f {
-                        out.extend(self.backend.run(f, chunk)?);
-                    } else {
-                        padded.clear();
-                        padded.extend_from_slice(chunk);
-                        for _ in n..f {
-                            padded.extend_from_slice(&chunk[(n - 1) * len..]);
-                        }
-                        let full = self.backend.run(f, &padded)?;
-                        out.extend_from_slice(&full[..full.len() / f * n]);
-                    }
-                }
-                out
-            }
-        };
+        let outputs = self.run_outputs(rows, data)?;
+        if let Some(detector) = &self.detector {
+            return self.decode(detector, rows, &outputs);
+        }
+        let out = outputs
+            .into_iter()
+            .next()
+            .map(|o| o.data)
+            .unwrap_or_default();
         if rows > 0 && (out.is_empty() || !out.len().is_multiple_of(rows)) {
             return Err(Error::Model(format!(
                 "output '{}' of model {} has {} values for a batch of {rows} rows; explain needs an output with one row per input row",
@@ -272,6 +302,138 @@ impl Model {
             }
         })
     }
+
+    /// Values per box proposal of a detector (`5 + C`; see [`detect`]), once it has run;
+    /// `None` for other models or before the first run.
+    pub fn proposal_width(&self) -> Option<usize> {
+        match self
+            .proposal_width
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            0 => None,
+            w => Some(w),
+        }
+    }
+
+    /// The explained input's image size as (height, width): axes 1 and 2 of a row
+    /// `[C, H, W]` when `C ≤ 4`, else axes 0 and 1 (`[H, W, C]`).
+    pub fn image_size(&self) -> (usize, usize) {
+        match self.row_shape.as_slice() {
+            [c, h, w] if *c <= 4 => (*h, *w),
+            [h, w, _] => (*h, *w),
+            [h, w] => (*h, *w),
+            other => (1, other.iter().product()),
+        }
+    }
+
+    /// The detections of one unmasked row (threshold and NMS as the detector says), best
+    /// first, with the proposals they were listed from.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::run`]; [`Error::Input`] when the model is not a detector.
+    pub fn detect(&self, x: &[f32]) -> Result<Vec<detect::Detection>> {
+        let Some(detector) = &self.detector else {
+            bad_input!(
+                "model {} is not loaded as a detector (give --detector)",
+                self.info.path
+            );
+        };
+        let proposals = self.run(1, x)?;
+        let width = self.proposal_width().unwrap_or(detect::BOX_VALUES);
+        Ok(detector.detections(&proposals, width))
+    }
+
+    /// Each row's proposals, decoded from the raw outputs.
+    fn decode(
+        &self,
+        detector: &detect::Detector,
+        rows: usize,
+        outputs: &[Output],
+    ) -> Result<Vec<f32>> {
+        let mut per_row = Vec::with_capacity(outputs.len());
+        for (o, info) in outputs.iter().zip(&self.outputs) {
+            if rows == 0 || o.data.is_empty() || !o.data.len().is_multiple_of(rows) {
+                return Err(Error::Model(format!(
+                    "output '{}' of model {} has {} values for a batch of {rows} rows; a detector's outputs need one entry per input row",
+                    info.name,
+                    self.info.path,
+                    o.data.len()
+                )));
+            }
+            let shape = if o.shape.first() == Some(&rows) {
+                o.shape[1..].to_vec()
+            } else {
+                vec![o.data.len() / rows]
+            };
+            per_row.push((o.data.len() / rows, shape));
+        }
+        let shapes: Vec<Vec<usize>> = per_row.iter().map(|(_, s)| s.clone()).collect();
+        let mut out = Vec::new();
+        let mut width = detect::BOX_VALUES;
+        for r in 0..rows {
+            let slices: Vec<&[f32]> = outputs
+                .iter()
+                .zip(&per_row)
+                .map(|(o, (len, _))| &o.data[r * len..(r + 1) * len])
+                .collect();
+            width = detector
+                .decoder
+                .decode(&slices, &shapes, self.image_size(), &mut out)?;
+        }
+        self.proposal_width
+            .store(width, std::sync::atomic::Ordering::Relaxed);
+        Ok(out)
+    }
+
+    /// The backend's outputs for `rows` rows, padding a fixed batch axis.
+    fn run_outputs(&self, rows: usize, data: &[f32]) -> Result<Vec<Output>> {
+        match self.batch {
+            Batch::Symbolic(_) => self.backend.run(rows, data),
+            Batch::Fixed(f) => {
+                let len = self.row_len();
+                let mut out: Vec<Output> = Vec::new();
+                let mut padded = Vec::new();
+                for start in (0..rows).step_by(f) {
+                    let n = f.min(rows - start);
+                    let chunk = &data[start * len..(start + n) * len];
+                    let group = if n == f {
+                        self.backend.run(f, chunk)?
+                    } else {
+                        padded.clear();
+                        padded.extend_from_slice(chunk);
+                        for _ in n..f {
+                            padded.extend_from_slice(&chunk[(n - 1) * len..]);
+                        }
+                        let mut full = self.backend.run(f, &padded)?;
+                        for o in &mut full {
+                            o.data.truncate(o.data.len() / f * n);
+                        }
+                        full
+                    };
+                    if out.is_empty() {
+                        out = group
+                            .into_iter()
+                            .map(|o| Output {
+                                shape: o.shape,
+                                data: o.data,
+                            })
+                            .collect();
+                    } else {
+                        for (acc, o) in out.iter_mut().zip(group) {
+                            acc.data.extend_from_slice(&o.data);
+                        }
+                    }
+                }
+                for o in &mut out {
+                    if let Some(first) = o.shape.first_mut() {
+                        *first = rows;
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
 }
 
 #[cfg(feature = "ort")]
@@ -281,7 +443,7 @@ fn load_ort(
     lib: Option<&Path>,
     input: &TensorInfo,
     row_shape: &[usize],
-    output: &TensorInfo,
+    outputs: &[TensorInfo],
     held: Vec<(String, ArrayD<f32>)>,
 ) -> Result<Box<dyn Backend>> {
     Ok(Box::new(self::ort::OrtBackend::new(
@@ -290,7 +452,7 @@ fn load_ort(
         lib,
         input,
         row_shape,
-        output,
+        outputs,
         held,
     )?))
 }
@@ -302,7 +464,7 @@ fn load_ort(
     _: Option<&Path>,
     _: &TensorInfo,
     _: &[usize],
-    _: &TensorInfo,
+    _: &[TensorInfo],
     _: Vec<(String, ArrayD<f32>)>,
 ) -> Result<Box<dyn Backend>> {
     Err(Error::Input(NO_ORT.into()))

@@ -12,7 +12,8 @@
 //! same bits whichever session runs it, and results do not depend on the thread count.
 
 use crate::model::backend::{
-    Backend, INSTALL_HINT, ONNXRUNTIME_MINOR, ONNXRUNTIME_VERSION, check_onnxruntime_version,
+    Backend, INSTALL_HINT, ONNXRUNTIME_MINOR, ONNXRUNTIME_VERSION, Output,
+    check_onnxruntime_version,
 };
 use crate::model::info::TensorInfo;
 use crate::{Error, Result, bad_input};
@@ -174,7 +175,8 @@ pub(crate) struct OrtBackend {
     input: String,
     /// Shape of one row of the explained input.
     row_shape: Vec<usize>,
-    output: String,
+    /// The selected outputs by name, in order.
+    outputs: Vec<String>,
     /// Constant inputs by name.
     held: Vec<(String, ArrayD<f32>)>,
     /// Sessions not in use.
@@ -190,7 +192,7 @@ impl OrtBackend {
         lib: Option<&Path>,
         input: &TensorInfo,
         row_shape: &[usize],
-        output: &TensorInfo,
+        outputs: &[TensorInfo],
         held: Vec<(String, ArrayD<f32>)>,
     ) -> Result<OrtBackend> {
         let runtime = runtime(lib)?;
@@ -200,7 +202,7 @@ impl OrtBackend {
             bytes,
             input: input.name.clone(),
             row_shape: row_shape.to_vec(),
-            output: output.name.clone(),
+            outputs: outputs.iter().map(|o| o.name.clone()).collect(),
             held,
             idle: Mutex::new(Vec::new()),
         };
@@ -211,7 +213,9 @@ impl OrtBackend {
                 backend.runtime.version
             ))
         })?;
-        backend.check_output(&first.session)?;
+        for output in &backend.outputs {
+            backend.check_output(&first.session, output)?;
+        }
         backend.put_back(first);
         Ok(backend)
     }
@@ -231,11 +235,10 @@ impl OrtBackend {
         Ok(Worker { session, held })
     }
 
-    fn check_output(&self, session: &Session) -> Result<()> {
-        let Some(out) = session.outputs().iter().find(|o| o.name() == self.output) else {
+    fn check_output(&self, session: &Session, output: &str) -> Result<()> {
+        let Some(out) = session.outputs().iter().find(|o| o.name() == output) else {
             bad_input!(
-                "ONNX Runtime finds no output '{}' in model {}",
-                self.output,
+                "ONNX Runtime finds no output '{output}' in model {}",
                 self.path.display()
             );
         };
@@ -245,8 +248,7 @@ impl OrtBackend {
                 ..
             } => Ok(()),
             other => bad_input!(
-                "output '{}' of model {} is {other}; explain reads float32 or float64 outputs",
-                self.output,
+                "output '{output}' of model {} is {other}; explain reads float32 or float64 outputs",
                 self.path.display()
             ),
         }
@@ -295,7 +297,7 @@ impl Backend for OrtBackend {
         crate::model::numerics::Platform::onnxruntime()
     }
 
-    fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>> {
+    fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<Output>> {
         let mut worker = self.take()?;
         let result = self.run_on(&mut worker, rows, data);
         self.put_back(worker);
@@ -309,7 +311,7 @@ impl Backend for OrtBackend {
 }
 
 impl OrtBackend {
-    fn run_on(&self, worker: &mut Worker, rows: usize, data: &[f32]) -> ort::Result<Vec<f32>> {
+    fn run_on(&self, worker: &mut Worker, rows: usize, data: &[f32]) -> ort::Result<Vec<Output>> {
         let mut shape = Vec::with_capacity(self.row_shape.len() + 1);
         shape.push(rows);
         shape.extend_from_slice(&self.row_shape);
@@ -321,23 +323,32 @@ impl OrtBackend {
             inputs.push((name.as_str(), value.into()));
         }
         let outputs = worker.session.run(inputs)?;
-        let Some(value) = outputs.get(&self.output) else {
-            return Err(ort::Error::new(format!(
-                "it gave no output '{}'",
-                self.output
-            )));
-        };
-        match value.dtype() {
-            ValueType::Tensor {
-                ty: TensorElementType::Float64,
-                ..
-            } => Ok(value
-                .try_extract_tensor::<f64>()?
-                .1
-                .iter()
-                .map(|v| *v as f32)
-                .collect()),
-            _ => Ok(value.try_extract_tensor::<f32>()?.1.to_vec()),
-        }
+        self.outputs
+            .iter()
+            .map(|name| {
+                let Some(value) = outputs.get(name) else {
+                    return Err(ort::Error::new(format!("it gave no output '{name}'")));
+                };
+                Ok(match value.dtype() {
+                    ValueType::Tensor {
+                        ty: TensorElementType::Float64,
+                        ..
+                    } => {
+                        let (shape, data) = value.try_extract_tensor::<f64>()?;
+                        Output {
+                            shape: shape.iter().map(|&d| d as usize).collect(),
+                            data: data.iter().map(|v| *v as f32).collect(),
+                        }
+                    }
+                    _ => {
+                        let (shape, data) = value.try_extract_tensor::<f32>()?;
+                        Output {
+                            shape: shape.iter().map(|&d| d as usize).collect(),
+                            data: data.to_vec(),
+                        }
+                    }
+                })
+            })
+            .collect()
     }
 }

@@ -1,7 +1,7 @@
 //! The tract backend (pure Rust, always built in): one optimised plan per batch size,
 //! cached, and the kernels it chose recorded in the numeric platform.
 
-use crate::model::backend::{Backend, Batch};
+use crate::model::backend::{Backend, Batch, Output};
 use crate::model::info::TensorInfo;
 use crate::model::numerics::Platform;
 use crate::util::provenance::TRACT_VERSION;
@@ -36,7 +36,7 @@ impl TractBackend {
         input: &TensorInfo,
         batch: &Batch,
         row_shape: &[usize],
-        output_ix: usize,
+        outputs: &[usize],
         held: &[(String, ArrayD<f32>)],
     ) -> TractResult<TractBackend> {
         // The model's directory resolves external data (weights in files beside the model).
@@ -82,8 +82,8 @@ impl TractBackend {
                 inputs.push(Some(tensor.into_tvalue()));
             }
         }
-        let outlet = model.outputs[output_ix];
-        model.select_output_outlets(&[outlet])?;
+        let outlets: Vec<_> = outputs.iter().map(|&ix| model.outputs[ix]).collect();
+        model.select_output_outlets(&outlets)?;
         let typed = model.into_typed()?.into_decluttered()?;
         let backend = TractBackend {
             typed,
@@ -136,7 +136,7 @@ impl Backend for TractBackend {
         Platform::tract(&self.matmul.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<f32>> {
+    fn run(&self, rows: usize, data: &[f32]) -> Result<Vec<Output>> {
         let fail = |e: TractError| Error::Model(format!("tract failed to run the model: {e:#}"));
         let plan = self.plan(rows).map_err(fail)?;
         let mut shape = Vec::with_capacity(self.row_shape.len() + 1);
@@ -159,9 +159,17 @@ impl Backend for TractBackend {
             })
             .collect();
         let outputs = plan.run(inputs).map_err(fail)?;
-        let out = outputs[0].cast_to::<f32>().map_err(fail)?;
-        let view = out.to_plain_array_view::<f32>().map_err(fail)?;
-        Ok(view.iter().copied().collect())
+        outputs
+            .iter()
+            .map(|value| {
+                let out = value.cast_to::<f32>().map_err(fail)?;
+                let view = out.to_plain_array_view::<f32>().map_err(fail)?;
+                Ok(Output {
+                    shape: view.shape().to_vec(),
+                    data: view.iter().copied().collect(),
+                })
+            })
+            .collect()
     }
 }
 

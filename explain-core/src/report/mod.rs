@@ -271,6 +271,7 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
             features: prepared.features.clone(),
             lime: None,
             pins: pins.clone(),
+            reference: None,
         };
         let mut doc = clock.phase(&format!("explanations ({})", method.name()), || {
             explainer::explain(

@@ -12,6 +12,7 @@ use crate::input::Request;
 use crate::input::features::FeatureSpec;
 use crate::input::image::{self as img, ChannelOrder, Layout, Preprocess};
 use crate::input::masker::BaselineSpec;
+use crate::model::detect::{Decoder, Detector};
 use crate::model::numerics::Mode;
 use crate::model::{BackendChoice, ModelOptions, Reduce};
 use crate::validation::profiles::ProfileConfig;
@@ -73,6 +74,32 @@ pub(crate) fn numerics_of(l: &Loaded, backend: &BackendChoice, overridden: bool)
     }
 }
 
+/// The config's `[model] detector`, `score_threshold` and `nms_iou`.
+fn detector_of(l: &Loaded) -> Result<Option<Detector>> {
+    let m = &l.config.model;
+    let Some(name) = &m.detector else {
+        for (k, given) in [
+            ("score_threshold", m.score_threshold.is_some()),
+            ("nms_iou", m.nms_iou.is_some()),
+        ] {
+            if given {
+                return Err(l.error("model", k, "applies to a detector: set detector too"));
+            }
+        }
+        return Ok(None);
+    };
+    let mut d =
+        Detector::new(Decoder::from_str(name).map_err(|e| l.error("model", "detector", e))?);
+    if let Some(t) = m.score_threshold {
+        d.score_threshold = t;
+    }
+    if let Some(n) = m.nms_iou {
+        d.nms_iou = n;
+    }
+    d.validate().map_err(|e| l.error("model", "detector", e))?;
+    Ok(Some(d))
+}
+
 pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> {
     let c = &l.config;
     let key = |section: &'static str, key: &'static str| move |e: Error| l.error(section, key, e);
@@ -114,6 +141,8 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
             .map(Reduce::from_str)
             .transpose()
             .map_err(key("model", "reduce"))?,
+        detector: detector_of(l)?,
+        reference: None,
         hold: c
             .model
             .hold
@@ -201,6 +230,7 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
                 features: recipe.features.to_string(),
                 lime: None,
                 pins: Default::default(),
+                reference: None,
             },
             ProfileConfig {
                 per_slice: v.profile_items,

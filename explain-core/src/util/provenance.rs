@@ -81,3 +81,14 @@ pub struct FileRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<usize>,
 }
+
+impl FileRef {
+    /// The file at `path` (as given) with its hash.
+    pub fn of(path: &Path) -> Result<FileRef> {
+        Ok(FileRef {
+            path: path.display().to_string(),
+            sha256: sha256_file(path)?,
+            rows: None,
+        })
+    }
+}

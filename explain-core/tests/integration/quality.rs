@@ -120,6 +120,7 @@ fn settings(method: Method, samples: usize, target: usize) -> Settings {
         features: String::new(),
         lime: None,
         pins: Default::default(),
+        reference: None,
     }
 }
 
