@@ -427,6 +427,9 @@ fn describe(info: &ModelInfo) -> String {
             let _ = writeln!(s, "{kind}    {}  {}  {}", t.name, t.shape_string(), t.dtype);
         }
     }
+    if let Some((decoder, why)) = explain_core::model::detect::suggest(&info.outputs) {
+        let _ = writeln!(s, "detector  looks like --detector {decoder}: {why}");
+    }
     s
 }
 

@@ -450,7 +450,9 @@ pub fn suggest(outputs: &[crate::model::info::TensorInfo]) -> Option<(Decoder, &
         && (*a >= 5 || *b >= 5)
         && a != b
     {
-        let transposed = a < b;
+        // 4 + C is the axis of at least 5 values, the smaller one when both are (a detector
+        // makes more proposals than it has classes).
+        let transposed = *b < 5 || (*a >= 5 && a < b);
         return Some((
             if transposed {
                 Decoder::YoloTransposed
@@ -572,6 +574,44 @@ mod tests {
             d.iter().map(|d| d.score).collect::<Vec<_>>(),
             vec![0.9, 0.7]
         );
+    }
+
+    #[test]
+    fn the_layout_is_suggested_from_declared_shapes() {
+        use crate::model::info::{Dim, TensorInfo};
+        let t = |dims: &[i64]| TensorInfo {
+            name: "o".into(),
+            dtype: "float32".into(),
+            shape: dims
+                .iter()
+                .map(|&d| {
+                    if d < 0 {
+                        Dim::Symbolic("N".into())
+                    } else {
+                        Dim::Fixed(d as u64)
+                    }
+                })
+                .collect(),
+        };
+        let s = |o: Vec<TensorInfo>| suggest(&o).map(|(d, _)| d);
+        assert_eq!(
+            s(vec![
+                t(&[-1, 1, -1, -1]),
+                t(&[-1, 2, -1, -1]),
+                t(&[-1, 2, -1, -1]),
+                t(&[-1, 10, -1, -1])
+            ]),
+            Some(Decoder::CenterFace)
+        );
+        assert_eq!(
+            s(vec![t(&[-1, 100, 4]), t(&[-1, 100, 3])]),
+            Some(Decoder::Boxes)
+        );
+        assert_eq!(s(vec![t(&[-1, 8400, 84])]), Some(Decoder::Yolo));
+        assert_eq!(s(vec![t(&[-1, 84, 8400])]), Some(Decoder::YoloTransposed));
+        assert_eq!(s(vec![t(&[-1, 5, 2])]), Some(Decoder::YoloTransposed));
+        assert_eq!(s(vec![t(&[-1, 3])]), None);
+        assert_eq!(s(vec![t(&[-1, 4]), t(&[-1, 10]), t(&[-1, 2])]), None);
     }
 
     #[test]

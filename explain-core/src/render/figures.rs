@@ -70,6 +70,7 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
                 *height,
                 pixel_features,
                 &e.values,
+                &marks(e),
             )?,
             View::Audio {
                 samples,
@@ -177,4 +178,27 @@ fn file_stem(input: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The boxes an image overlay draws for a detector explanation: the unmasked detections and
+/// the explained box.
+fn marks(e: &crate::artifact::attributions::Explanation) -> Vec<overlay::Mark> {
+    let Some(d) = &e.detection else {
+        return Vec::new();
+    };
+    let mut marks: Vec<overlay::Mark> = d
+        .detections
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != d.index)
+        .map(|(_, det)| overlay::Mark {
+            bbox: det.bbox,
+            target: false,
+        })
+        .collect();
+    marks.push(overlay::Mark {
+        bbox: d.target.bbox,
+        target: true,
+    });
+    marks
 }

@@ -48,6 +48,7 @@ pub fn image_overlay(
     height: usize,
     pixel_features: &[u32],
     values: &[f64],
+    marks: &[Mark],
 ) -> Result<()> {
     let what = describe(stem);
     let pixels = check_dims(&what, "image", width, height)?;
@@ -73,7 +74,22 @@ pub fn image_overlay(
     }
     check_features(&what, "pixel", pixel_features, values)?;
     ensure_font()?;
-    let fig = PanelsFigure::image(title, rgb, width, height, pixel_features, values);
+    if let Some(m) = marks.iter().find(|m| m.bbox.iter().any(|v| !v.is_finite())) {
+        bad_input!("cannot plot {what}: box {:?} is not finite", m.bbox);
+    }
+    let mut fig = PanelsFigure::image(title, rgb, width, height, pixel_features, values);
+    let (sx, sy) = (fig.dw as f64 / width as f64, fig.dh as f64 / height as f64);
+    fig.boxes = marks
+        .iter()
+        .map(|m| {
+            let [x0, y0, x1, y1] = m.bbox.map(f64::from);
+            ([x0 * sx, y0 * sy, x1 * sx, y1 * sy], m.target)
+        })
+        .collect();
+    if marks.iter().any(|m| m.target) {
+        fig.note
+            .push_str("; amber: the explained box, white: other detections");
+    }
     write_plot(stem, &fig)
 }
 
@@ -251,7 +267,20 @@ struct PanelsFigure {
     max_abs: f64,
     axes: Option<GridAxes>,
     rasters: Vec<Raster>,
+    /// Boxes drawn on both panels, in display pixels: the target thick, others thin.
+    boxes: Vec<([f64; 4], bool)>,
 }
+
+/// A box drawn on an image overlay (pixels of the image, `x0, y0, x1, y1`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mark {
+    pub bbox: [f32; 4],
+    /// The explained box (drawn thick), or another detection (thin).
+    pub target: bool,
+}
+
+/// Colour of the explained box (amber, readable on grey, red and blue).
+const TARGET_BOX: RGBColor = RGBColor(255, 191, 0);
 
 const OUTER: i32 = 24;
 const PANELS_TOP: i32 = 80;
@@ -302,6 +331,7 @@ impl PanelsFigure {
             max_abs,
             axes,
             rasters: Vec::new(),
+            boxes: Vec::new(),
         }
     }
 
@@ -502,6 +532,23 @@ impl Figure for PanelsFigure {
                 text_style(LABEL_SIZE, INK, HPos::Center, VPos::Center),
             ))?;
             frame(root, x, y, dw, dh)?;
+            // Others first, the target on top; clipped to the panel.
+            for target in [false, true] {
+                for (b, _) in self.boxes.iter().filter(|(_, t)| *t == target) {
+                    let clip = |v: f64, n: i32| (v.round() as i32).clamp(0, n - 1);
+                    let (x0, y0) = (x + clip(b[0], dw), y + clip(b[1], dh));
+                    let (x1, y1) = (x + clip(b[2], dw), y + clip(b[3], dh));
+                    let style = if target {
+                        TARGET_BOX.stroke_width(3)
+                    } else {
+                        WHITE.stroke_width(1)
+                    };
+                    root.draw(&PathElement::new(
+                        vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
+                        style,
+                    ))?;
+                }
+            }
         }
 
         // Colour bar: frame, ticks at −max, −max/2, 0, max/2, max.

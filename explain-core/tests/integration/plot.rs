@@ -343,6 +343,7 @@ fn image_overlay_is_drawn_and_deterministic() {
         h,
         &features,
         &values,
+        &[],
     )
     .unwrap();
     let (pw, ph) = check_outputs(&stem);
@@ -366,8 +367,50 @@ fn image_overlay_is_drawn_and_deterministic() {
     keep_example(&stem, "image_face");
 
     check_deterministic(dir.path(), "det", |s| {
-        overlay::image_overlay(s, "face", &rgb, w, h, &features, &values).unwrap()
+        overlay::image_overlay(s, "face", &rgb, w, h, &features, &values, &[]).unwrap()
     });
+}
+
+#[test]
+fn image_overlay_draws_the_explained_box_and_the_other_detections() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rgb, w, h, features, values) = face();
+    let amber = |stem: &Path| {
+        let png = image::open(pair(stem).0).unwrap().to_rgb8();
+        png.pixels()
+            .filter(|p| p[0] > 240 && (170..=210).contains(&p[1]) && p[2] < 30)
+            .count()
+    };
+    let plain = dir.path().join("plain");
+    overlay::image_overlay(&plain, "face", &rgb, w, h, &features, &values, &[]).unwrap();
+    let boxed = dir.path().join("boxed");
+    let marks = [
+        overlay::Mark {
+            bbox: [2.0, 2.0, w as f32 / 2.0, h as f32 / 2.0],
+            target: true,
+        },
+        overlay::Mark {
+            bbox: [1.0, 1.0, 4.0, 4.0],
+            target: false,
+        },
+    ];
+    overlay::image_overlay(&boxed, "face", &rgb, w, h, &features, &values, &marks).unwrap();
+    // The amber outline of the explained box, on both panels.
+    assert_eq!(amber(&plain), 0);
+    assert!(amber(&boxed) > 200, "{}", amber(&boxed));
+    let svg = std::fs::read_to_string(pair(&boxed).1).unwrap();
+    assert!(
+        svg.contains("amber: the explained box"),
+        "the note says what the boxes are"
+    );
+    let bad = [overlay::Mark {
+        bbox: [f32::NAN, 0.0, 1.0, 1.0],
+        target: true,
+    }];
+    let m = input_error(overlay::image_overlay(
+        &boxed, "face", &rgb, w, h, &features, &values, &bad,
+    ));
+    assert!(m.contains("not finite"), "{m}");
 }
 
 #[test]
@@ -375,7 +418,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
     let dir = tempfile::tempdir().unwrap();
     // A 1×1 image, one feature, zero attribution.
     let stem = dir.path().join("tiny");
-    overlay::image_overlay(&stem, "tiny", &[0.2, 0.4, 0.6], 1, 1, &[0], &[0.0]).unwrap();
+    overlay::image_overlay(&stem, "tiny", &[0.2, 0.4, 0.6], 1, 1, &[0], &[0.0], &[]).unwrap();
     check_outputs(&stem);
     keep_example(&stem, "image_tiny");
     // A large, very wide image is scaled down.
@@ -383,7 +426,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
     let rgb: Vec<f32> = (0..w * h * 3).map(|i| (i % 7) as f32 / 7.0).collect();
     let features: Vec<u32> = (0..w * h).map(|i| ((i % w) / 500) as u32).collect();
     let stem = dir.path().join("wide");
-    overlay::image_overlay(&stem, "wide", &rgb, w, h, &features, &[0.5, -0.2, 0.0]).unwrap();
+    overlay::image_overlay(&stem, "wide", &rgb, w, h, &features, &[0.5, -0.2, 0.0], &[]).unwrap();
     let (pw, _) = check_outputs(&stem);
     assert!(pw < 2000, "{pw}");
     keep_example(&stem, "image_wide");
@@ -397,6 +440,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
         2,
         &[0, 0],
         &[1.0],
+        &[],
     ));
     assert!(
         m.contains("bad.png") && m.contains("6 (width × height × 3)"),
@@ -410,6 +454,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
         2,
         &[0],
         &[1.0],
+        &[],
     ));
     assert!(m.contains("1 pixel feature ids"), "{m}");
     let m = input_error(overlay::image_overlay(
@@ -420,9 +465,19 @@ fn image_overlay_degenerate_and_bad_inputs() {
         2,
         &[0, 3],
         &[1.0],
+        &[],
     ));
     assert!(m.contains("feature 3"), "{m}");
-    let m = input_error(overlay::image_overlay(&bad, "t", &[], 0, 2, &[], &[1.0]));
+    let m = input_error(overlay::image_overlay(
+        &bad,
+        "t",
+        &[],
+        0,
+        2,
+        &[],
+        &[1.0],
+        &[],
+    ));
     assert!(m.contains("empty"), "{m}");
     let m = input_error(overlay::image_overlay(
         &bad,
@@ -431,6 +486,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
         1,
         2,
         &[0, 0],
+        &[],
         &[],
     ));
     assert!(m.contains("no feature values"), "{m}");
@@ -442,6 +498,7 @@ fn image_overlay_degenerate_and_bad_inputs() {
         2,
         &[0, 0],
         &[1.0],
+        &[],
     ));
     assert!(m.contains("NaN"), "{m}");
     std::fs::remove_file(pair(&dir.path().join("tiny")).0).unwrap();
