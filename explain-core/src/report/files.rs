@@ -150,7 +150,7 @@ pub fn named_inputs(l: &Loaded, manifest: &Manifest) -> Result<Vec<(String, Path
     if let Ok(info) = inspect(&model) {
         files.extend(info.external_paths());
     }
-    files.extend(c.explanations.items.iter().map(|i| l.resolve(i)));
+    files.extend(c.explanations.items.iter().map(|i| l.resolve(i.path())));
     files.extend(c.explanations.background.iter().map(|b| l.resolve(b)));
     for h in &c.model.hold {
         if let Some((_, file)) = h.split_once('=')

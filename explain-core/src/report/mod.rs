@@ -251,10 +251,21 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
             }
         }
     }
+    let n_items = items.len();
     let request = plan
         .recipe
         .request(items, plan.request.background.clone(), c.seed);
     let prepared = input::prepare(&model, &request)?;
+    // A listed item's own target applies to its one instance.
+    if plan.item_targets.iter().any(Option::is_some) && prepared.instances.len() != n_items {
+        crate::bad_input!(
+            "explain.toml [explanations] items: an item with its own target must be one image or \
+             clip (the items give {} instances for {} files)",
+            prepared.instances.len(),
+            n_items
+        );
+    }
+    let item_targets = &plan.item_targets;
     let target = match plan.target {
         TargetSpec::Auto => sdoc.decision.mode.target(),
         t => t,
@@ -274,11 +285,12 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
             reference: None,
         };
         let mut doc = clock.phase(&format!("explanations ({})", method.name()), || {
-            explainer::explain(
+            explainer::explain_targets(
                 &model,
                 &prepared.instances,
                 prepared.sources.clone(),
                 &settings,
+                &item_targets,
                 progress,
             )
         })?;

@@ -3,7 +3,7 @@
 //! type here, with errors that name the key and its line.
 
 use crate::artifact::attributions::Recipe;
-use crate::artifact::config::{Loaded, Scale};
+use crate::artifact::config::{Item, Loaded, Scale};
 use crate::artifact::spec::HeldInput;
 use crate::attribution::engine::Link;
 use crate::attribution::estimators::Method;
@@ -29,6 +29,8 @@ pub(crate) struct Plan {
     pub(crate) model_options: ModelOptions,
     pub(crate) methods: Vec<Method>,
     pub(crate) target: TargetSpec,
+    /// The listed items' own targets (`{ path, target }` items), by position.
+    pub(crate) item_targets: Vec<Option<TargetSpec>>,
     pub(crate) link: Link,
     pub(crate) decision: slices::Decision,
     pub(crate) slices: slices::Config,
@@ -71,6 +73,17 @@ pub(crate) fn numerics_of(l: &Loaded, backend: &BackendChoice, overridden: bool)
             "portable numerics apply to backend = \"tract\"; ONNX Runtime picks its own kernels",
         )),
         _ => Ok(mode),
+    }
+}
+
+/// A target as the config writes it: an index, or `auto`, `top`, `box:x0,y0,x1,y1[,class]`.
+fn target_of(v: &toml::Value) -> Result<TargetSpec> {
+    match v {
+        toml::Value::Integer(i) if *i >= 0 => Ok(TargetSpec::Index(*i as usize)),
+        toml::Value::String(s) => TargetSpec::from_str(s),
+        other => Err(Error::Input(format!(
+            "{other} is not an output index, 'top', 'auto' or box:x0,y0,x1,y1"
+        ))),
     }
 }
 
@@ -168,7 +181,7 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
         quality: None,
     };
     let request = recipe.request(
-        x.items.iter().map(|i| l.resolve(i)).collect(),
+        x.items.iter().map(|i| l.resolve(i.path())).collect(),
         x.background.iter().map(|b| l.resolve(b)).collect(),
         c.seed,
     );
@@ -198,17 +211,16 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
             "nothing to explain: list items or set per_slice",
         ));
     }
-    let target = match &x.target {
-        toml::Value::Integer(i) if *i >= 0 => TargetSpec::Index(*i as usize),
-        toml::Value::String(s) => TargetSpec::from_str(s).map_err(key("explanations", "target"))?,
-        other => {
-            return Err(l.error(
-                "explanations",
-                "target",
-                format!("{other} is not an output index, 'top' or 'auto'"),
-            ));
-        }
-    };
+    let target = target_of(&x.target).map_err(key("explanations", "target"))?;
+    let item_targets = x
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Path(_) => Ok(None),
+            Item::Target { target, .. } => target_of(target).map(Some),
+        })
+        .collect::<Result<_>>()
+        .map_err(key("explanations", "items"))?;
     let link = Link::from_str(&x.link).map_err(key("explanations", "link"))?;
     let v = &c.validation;
     let rules = v
@@ -246,6 +258,7 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
         model_options,
         methods,
         target,
+        item_targets,
         link,
         decision: slices::Decision {
             positive: v.positive,

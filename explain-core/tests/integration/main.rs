@@ -2,6 +2,7 @@
 //! (figures, documents, diff, inventory, parsers, quality, …). Fixtures are in `tests/data/`.
 
 mod charts;
+mod detect;
 mod diff;
 mod documents;
 mod html;
