@@ -40,6 +40,7 @@ const DIM_SPAN: f64 = 0.45;
 /// # Errors
 /// [`Error::Input`](crate::Error::Input) naming the file when a size is zero, a length does not match, a feature id
 /// is out of range, a value is not finite (or an attribution beyond ±1e100), or a file cannot be written.
+#[allow(clippy::too_many_arguments)]
 pub fn image_overlay(
     stem: &Path,
     title: &str,

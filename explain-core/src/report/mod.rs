@@ -290,7 +290,7 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
                 &prepared.instances,
                 prepared.sources.clone(),
                 &settings,
-                &item_targets,
+                item_targets,
                 progress,
             )
         })?;
