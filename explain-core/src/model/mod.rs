@@ -412,13 +412,7 @@ impl Model {
                         full
                     };
                     if out.is_empty() {
-                        out = group
-                            .into_iter()
-                            .map(|o| Output {
-                                shape: o.shape,
-                                data: o.data,
-                            })
-                            .collect();
+                        out = group;
                     } else {
                         for (acc, o) in out.iter_mut().zip(group) {
                             acc.data.extend_from_slice(&o.data);
