@@ -209,24 +209,91 @@ pub struct LocaleCoverage {
     pub note: String,
 }
 
+/// One required value of an attribute requirement of a market.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ValueCoverage {
+    /// The value as the datasheet spells it.
+    pub value: String,
+    /// Validation items with this value (trimmed, compared without case).
+    pub n: usize,
+    /// `n >= min_n`.
+    pub sufficient: bool,
+    /// For a person: "lighting=bright: only 12 (need 30)", "lighting=dusk missing; present
+    /// values: dim, normal, bright".
+    pub note: String,
+}
+
+/// One attribute requirement of a market (`[requirements.EU] lighting = [...]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AttributeCoverage {
+    /// The attribute (the manifest column).
+    pub attribute: String,
+    /// The values the market requires, in datasheet order.
+    pub required: Vec<String>,
+    /// Whether every required value has `min_n` items; `None` when not assessable.
+    pub covered: Option<bool>,
+    /// One entry per required value (empty when not assessable).
+    pub values: Vec<ValueCoverage>,
+    /// Why the requirement is not assessable ("no validation manifest has a `skin_tone`
+    /// column").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// One target market.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MarketCoverage {
     pub market: String,
+    /// The required locales; empty means no language requirement.
     pub required: Vec<String>,
-    /// `None` when coverage cannot be assessed.
+    /// `true` when every requirement (locales and attribute values) is met, `false` when any
+    /// is not, `None` when the market cannot be judged (nothing is assessable, or everything
+    /// assessable is met while some requirement is not assessable).
     pub covered: Option<bool>,
+    /// One entry per required locale (empty when locales are not assessable).
     pub locales: Vec<LocaleCoverage>,
+    /// The market's attribute requirements, in datasheet order (left out when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<AttributeCoverage>,
     /// "covered — …", "NOT COVERED — …" or "not assessable" (the reason is
-    /// [`Coverage::reason`]).
+    /// [`Coverage::reason`]), "not assessable — …" with what could not be assessed.
     pub verdict: String,
+}
+
+/// A value of a required attribute and its number of validation items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ObservedValue {
+    /// The value as first spelt in the data (trimmed).
+    pub value: String,
+    pub count: usize,
+}
+
+/// The values of one attribute that some market requires, counted over the validation
+/// manifests that have its column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AttributeTally {
+    pub attribute: String,
+    /// Whether some validation manifest has the column.
+    pub assessable: bool,
+    /// Why not ("no validation manifest has a `skin_tone` column").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The validation manifests whose items were counted.
+    pub manifests: Vec<String>,
+    /// Items counted, and those among them with no value.
+    pub items: usize,
+    pub missing: usize,
+    /// Every value present, most frequent first, then by value.
+    pub values: Vec<ObservedValue>,
 }
 
 /// Target-market coverage of the validation data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Coverage {
+    /// Whether any market requirement (locales or attribute values) could be assessed.
     pub assessable: bool,
-    /// Why coverage is not assessable.
+    /// Why coverage is not assessable; when it is (by attribute values), why the markets'
+    /// locale requirements are not.
     pub reason: Option<String>,
     /// The locale column(s) read.
     pub columns: Vec<String>,
@@ -243,6 +310,10 @@ pub struct Coverage {
     pub markets: Vec<MarketCoverage>,
     /// Names of markets not covered (empty when not assessable).
     pub not_covered: Vec<String>,
+    /// The attributes that the markets' `[requirements]` name, in first-named order, with
+    /// their values in the validation data (left out when no market has any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<AttributeTally>,
 }
 
 /// The inventory document (`schema` [`SCHEMA`]). Serialises to byte-for-byte the same JSON
@@ -371,7 +442,17 @@ impl Inventory {
             .collect();
         let _ = writeln!(s, "\nTotals: {}", roles.join("; "));
         let c = &self.coverage;
-        if c.assessable {
+        if c.assessable && c.columns.is_empty() {
+            // Assessed by attribute values alone.
+            let _ = writeln!(
+                s,
+                "\nTarget-market coverage: at least {} validation items per required value (markets: {})",
+                c.min_n, c.markets_from
+            );
+            if let Some(r) = &c.reason {
+                let _ = writeln!(s, "  locales NOT ASSESSABLE — {r}");
+            }
+        } else if c.assessable {
             let _ = writeln!(
                 s,
                 "\nTarget-market coverage: {} validation items by {}, at least {} per required locale (markets: {})",
@@ -392,14 +473,48 @@ impl Inventory {
                 c.markets_from
             );
         }
+        for t in &c.attributes {
+            if t.assessable {
+                let values: Vec<String> = t
+                    .values
+                    .iter()
+                    .map(|v| format!("{} {}", v.value, v.count))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "  `{}` in {}: {}{}",
+                    t.attribute,
+                    plural(t.items, "validation item", "validation items"),
+                    if values.is_empty() {
+                        "no values".to_string()
+                    } else {
+                        values.join(", ")
+                    },
+                    if t.missing > 0 {
+                        format!(" ({} missing)", t.missing)
+                    } else {
+                        String::new()
+                    }
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "  `{}`: NOT ASSESSABLE — {}",
+                    t.attribute,
+                    t.reason.as_deref().unwrap_or("unknown reason")
+                );
+            }
+        }
         for m in &c.markets {
-            let _ = writeln!(
-                s,
-                "  {} ({}): {}",
-                m.market,
-                m.required.join(", "),
-                m.verdict
-            );
+            let mut what = if m.required.is_empty() {
+                "no language requirement".to_string()
+            } else {
+                m.required.join(", ")
+            };
+            for a in &m.attributes {
+                let _ = write!(what, "; {} {}", a.attribute, a.required.join("/"));
+            }
+            let _ = writeln!(s, "  {} ({what}): {}", m.market, m.verdict);
         }
         if c.assessable {
             if c.not_covered.is_empty() {

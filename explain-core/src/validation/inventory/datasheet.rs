@@ -30,10 +30,19 @@
 //! role = "validation"
 //! name = "Speech VAD validation windows, 519 items"
 //!
-//! # Optional: replaces the default markets entirely (market name -> required locales).
+//! # Optional: replaces the default markets entirely (market name -> required locales; an
+//! # empty list means no language requirement, for a market judged on attributes alone).
 //! [markets]
 //! JP = ["ja-JP"]
 //! DACH = ["de-DE", "de-AT", "de-CH"]
+//! CA = []
+//!
+//! # Optional: attribute values each market requires (market -> column -> values). "*"
+//! # applies to every market in force; a market's own entry for the same column replaces it.
+//! [requirements."*"]
+//! lighting = ["dim", "normal", "bright"]
+//! [requirements.CA]
+//! site = ["plant-A", "plant-B"]
 //!
 //! # Optional: the locale column and the minimum number of validation items per locale.
 //! [coverage]
@@ -45,9 +54,16 @@
 //! `gaps` ("licence not stated"). An unknown key is an error naming the key and the file.
 //! `cross_border_notes` and `contains_personal_data` are never gaps; `known_gaps = []` says
 //! that no gaps are known, while leaving `known_gaps` out is a gap.
+//!
+//! `[markets]`, when given, names at least one market. `[requirements]` names markets in
+//! force (the defaults, or `[markets]`) or `"*"`; each names at least one column, each column
+//! at least one value; values are non-empty and none is listed twice (trimmed, without case).
+//! Errors name the datasheet and the line: `datasheet d.toml, line 7: [requirements.BR]:
+//! no market 'BR' (markets: EU, US, CA, JP, KR, the defaults)`.
 
-use super::coverage::Market;
+use super::coverage::{DEFAULT_MARKETS, Market};
 use super::locale::{is_locale_tag, normalize_locale};
+use super::requirements::{Requirement, value_key};
 use crate::artifact::inventory::{DatasheetFields, Role};
 use crate::util::provenance::sha256_hex;
 use crate::{Result, bad_input};
@@ -192,6 +208,7 @@ datasheet_fields! {
         #[serde(default)]
         dataset: Vec<RawDataset>,
         markets: Option<BTreeMap<String, toml::Spanned<Vec<String>>>>,
+        requirements: Option<BTreeMap<String, toml::Spanned<RawRequirements>>>,
         coverage: Option<CoverageConfig>,
     }
     /// A `[[dataset]]` entry.
@@ -234,6 +251,12 @@ impl DatasheetFields {
     }
 }
 
+/// One market's `[requirements.MARKET]` table: column -> required values.
+type RawRequirements = BTreeMap<String, toml::Spanned<Vec<toml::Spanned<String>>>>;
+
+/// The market name of `[requirements."*"]`, which applies to every market in force.
+pub const ALL_MARKETS: &str = "*";
+
 /// A `[[dataset]]` entry: fields for the manifests it matches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetEntry {
@@ -266,8 +289,12 @@ pub struct Datasheet {
     pub fields: DatasheetFields,
     /// The `[[dataset]]` entries, in file order.
     pub datasets: Vec<DatasetEntry>,
-    /// `[markets]`, in file order; `None` means the defaults.
+    /// `[markets]`, in file order; `None` means the defaults. Their `requirements` are empty;
+    /// [`Datasheet::requirements`] holds those.
     pub markets: Option<Vec<Market>>,
+    /// `[requirements]`: for each market named (or [`ALL_MARKETS`]), its attribute
+    /// requirements, in file order. Every market named is in force.
+    pub requirements: Vec<(String, Vec<Requirement>)>,
     /// The `[coverage]` table (empty when left out).
     pub coverage: CoverageConfig,
 }
@@ -318,7 +345,19 @@ impl Datasheet {
                 fields: d.take_fields(),
             });
         }
-        let markets = raw.markets.take().map(|t| markets(t, path)).transpose()?;
+        let markets = raw
+            .markets
+            .take()
+            .map(|t| markets(t, text, path))
+            .transpose()?;
+        let in_force: Vec<String> = match &markets {
+            Some(m) => m.iter().map(|m| m.name.clone()).collect(),
+            None => DEFAULT_MARKETS.iter().map(|(n, _)| n.to_string()).collect(),
+        };
+        let requirements = match raw.requirements.take() {
+            None => Vec::new(),
+            Some(t) => requirements(t, &in_force, markets.is_some(), text, path)?,
+        };
         let coverage = raw.coverage.take().unwrap_or_default();
         if coverage.min_n == Some(0) {
             bad_input!("datasheet {p}: [coverage] min_n must be at least 1");
@@ -336,8 +375,33 @@ impl Datasheet {
             fields,
             datasets,
             markets,
+            requirements,
             coverage,
         })
+    }
+
+    /// `markets` (the markets in force) with this datasheet's `[requirements]`: those of
+    /// `"*"` first, then the market's own, which replace a `"*"` requirement on the same
+    /// column in its place.
+    pub fn with_requirements(&self, mut markets: Vec<Market>) -> Vec<Market> {
+        let of = |name: &str| {
+            self.requirements
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, r)| r.as_slice())
+                .unwrap_or(&[])
+        };
+        for m in &mut markets {
+            let mut reqs: Vec<Requirement> = of(ALL_MARKETS).to_vec();
+            for r in of(&m.name) {
+                match reqs.iter_mut().find(|x| x.attribute == r.attribute) {
+                    Some(x) => *x = r.clone(),
+                    None => reqs.push(r.clone()),
+                }
+            }
+            m.requirements = reqs;
+        }
+        markets
     }
 
     /// The `[[dataset]]` entry (its index) for a manifest with this role, if any. Entries that
@@ -392,6 +456,7 @@ impl Datasheet {
 /// The `[markets]` table: each market's locales, checked and normalised, in file order.
 fn markets(
     table: BTreeMap<String, toml::Spanned<Vec<String>>>,
+    text: &str,
     path: &Path,
 ) -> Result<Vec<Market>> {
     let p = path.display();
@@ -403,23 +468,26 @@ fn markets(
     let mut in_order: Vec<(usize, Market)> = Vec::new();
     for (name, locales) in table {
         let start = locales.span().start;
+        let line = line_at(text, start);
         let locales = locales.into_inner();
         if name.trim().is_empty() {
-            bad_input!("datasheet {p}: [markets] has a market with an empty name");
+            bad_input!("datasheet {p}, line {line}: [markets] has a market with an empty name");
         }
-        if locales.is_empty() {
-            bad_input!("datasheet {p}: market '{name}' lists no locales");
+        if name == ALL_MARKETS {
+            bad_input!(
+                "datasheet {p}, line {line}: [markets]: '{ALL_MARKETS}' is no market name (it stands for every market in [requirements])"
+            );
         }
         let mut norm: Vec<String> = Vec::new();
         for l in &locales {
             if !is_locale_tag(l) {
                 bad_input!(
-                    "datasheet {p}: market '{name}': '{l}' is not a locale (expected a language tag such as fr-CA or ja_JP)"
+                    "datasheet {p}, line {line}: market '{name}': '{l}' is not a locale (expected a language tag such as fr-CA or ja_JP)"
                 );
             }
             let n = normalize_locale(l);
             if norm.contains(&n) {
-                bad_input!("datasheet {p}: market '{name}' lists {n} twice");
+                bad_input!("datasheet {p}, line {line}: market '{name}' lists {n} twice");
             }
             norm.push(n);
         }
@@ -428,11 +496,99 @@ fn markets(
             Market {
                 name,
                 locales: norm,
+                requirements: Vec::new(),
             },
         ));
     }
     in_order.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
     Ok(in_order.into_iter().map(|(_, m)| m).collect())
+}
+
+/// The 1-based line of byte offset `at` of `text`.
+fn line_at(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// The `[requirements]` table, checked: each market named is in force (`in_force`, from
+/// `[markets]` when `own_markets`) or `"*"`; each names a column, each column values, none
+/// empty or twice. Markets in file order, their columns in file order.
+fn requirements(
+    table: BTreeMap<String, toml::Spanned<RawRequirements>>,
+    in_force: &[String],
+    own_markets: bool,
+    text: &str,
+    path: &Path,
+) -> Result<Vec<(String, Vec<Requirement>)>> {
+    let p = path.display();
+    let mut out: Vec<(usize, String, Vec<Requirement>)> = Vec::new();
+    for (market, columns) in table {
+        let start = columns.span().start;
+        let columns = columns.into_inner();
+        // A header table's own span may lie elsewhere; its first column's line is in it.
+        let first = columns
+            .values()
+            .map(|v| v.span().start)
+            .min()
+            .unwrap_or(start);
+        let line = line_at(text, first);
+        let section = format!("[requirements.{market}]");
+        if market != ALL_MARKETS && !in_force.contains(&market) {
+            bad_input!(
+                "datasheet {p}, line {line}: {section}: no market '{market}' (markets: {}, {}); name a market in force or \"{ALL_MARKETS}\" for all",
+                in_force.join(", "),
+                if own_markets {
+                    "from [markets]"
+                } else {
+                    "the defaults"
+                }
+            );
+        }
+        if columns.is_empty() {
+            bad_input!(
+                "datasheet {p}, line {line}: {section} requires nothing; list a column's values (lighting = [\"dim\", \"bright\"]) or leave the table out"
+            );
+        }
+        let mut reqs: Vec<(usize, Requirement)> = Vec::new();
+        for (attribute, values) in columns {
+            let vstart = values.span().start;
+            let line = line_at(text, vstart);
+            if attribute.trim().is_empty() {
+                bad_input!("datasheet {p}, line {line}: {section} has an empty column name");
+            }
+            let values = values.into_inner();
+            if values.is_empty() {
+                bad_input!(
+                    "datasheet {p}, line {line}: {section} {attribute}: lists no values; list the required values or leave the column out"
+                );
+            }
+            let mut kept: Vec<String> = Vec::new();
+            for v in values {
+                let line = line_at(text, v.span().start);
+                let v = v.into_inner();
+                let t = v.trim();
+                if t.is_empty() {
+                    bad_input!("datasheet {p}, line {line}: {section} {attribute}: empty value");
+                }
+                if kept.iter().any(|k| value_key(k) == value_key(t)) {
+                    bad_input!(
+                        "datasheet {p}, line {line}: {section} {attribute}: lists '{t}' twice (values are compared trimmed, without case)"
+                    );
+                }
+                kept.push(t.to_string());
+            }
+            reqs.push((
+                vstart,
+                Requirement {
+                    attribute,
+                    values: kept,
+                },
+            ));
+        }
+        reqs.sort_by_key(|(at, _)| *at);
+        out.push((first, market, reqs.into_iter().map(|(_, r)| r).collect()));
+    }
+    out.sort_by_key(|(at, _, _)| *at);
+    Ok(out.into_iter().map(|(_, m, r)| (m, r)).collect())
 }
 
 /// Whether a `[[dataset]]` `manifest` value names this manifest path: the same path as given,
@@ -531,10 +687,12 @@ mod tests {
             e.contains("d.toml") && e.contains("'ja JP' is not a locale"),
             "{e}"
         );
-        let e = Datasheet::parse("[markets]\nJP = []\n", Path::new("d.toml"))
+        let d = Datasheet::parse("[markets]\nJP = []\n", Path::new("d.toml")).unwrap();
+        assert!(d.markets.unwrap()[0].locales.is_empty());
+        let e = Datasheet::parse("[markets]\n", Path::new("d.toml"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("market 'JP' lists no locales"), "{e}");
+        assert!(e.contains("d.toml: [markets] is empty"), "{e}");
         let e = Datasheet::parse(
             "[markets]\nJP = [\"ja-JP\", \"ja_jp\"]\n",
             Path::new("d.toml"),
@@ -542,5 +700,89 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("lists ja-JP twice"), "{e}");
+    }
+
+    #[test]
+    fn requirements_apply_to_markets_in_force_in_file_order() {
+        let d = Datasheet::parse(
+            "[markets]\nEU = []\nJP = [\"ja-JP\"]\n\n[requirements.\"*\"]\nlighting = [\"dim\", \" bright \"]\n\n[requirements.EU]\nsite = [\"plant-B\", \"plant-A\"]\nlighting = [\"normal\"]\n",
+            Path::new("d.toml"),
+        )
+        .unwrap();
+        assert_eq!(d.requirements.len(), 2);
+        assert_eq!(d.requirements[0].0, "*");
+        assert_eq!(d.requirements[0].1[0].values, ["dim", "bright"]);
+        // File order, not alphabetical: site before lighting.
+        let eu: Vec<&str> = d.requirements[1]
+            .1
+            .iter()
+            .map(|r| r.attribute.as_str())
+            .collect();
+        assert_eq!(eu, ["site", "lighting"]);
+        let m = d.with_requirements(d.markets.clone().unwrap());
+        // EU: "*"'s lighting replaced in its place by EU's own, then site.
+        let eu: Vec<(&str, &[String])> = m[0]
+            .requirements
+            .iter()
+            .map(|r| (r.attribute.as_str(), r.values.as_slice()))
+            .collect();
+        assert_eq!(eu[0].0, "lighting");
+        assert_eq!(eu[0].1, ["normal"]);
+        assert_eq!(eu[1].0, "site");
+        assert_eq!(m[1].requirements.len(), 1);
+        assert_eq!(m[1].requirements[0].values, ["dim", "bright"]);
+        // With the default markets.
+        let d =
+            Datasheet::parse("[requirements.KR]\nsite = [\"a\"]\n", Path::new("d.toml")).unwrap();
+        assert!(d.markets.is_none());
+        let m = d.with_requirements(Market::defaults());
+        assert_eq!(m[4].name, "KR");
+        assert_eq!(m[4].requirements[0].attribute, "site");
+        assert!(m[0].requirements.is_empty());
+    }
+
+    #[test]
+    fn bad_requirements_name_the_datasheet_and_line() {
+        let err = |text: &str| {
+            Datasheet::parse(text, Path::new("sheets/d.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("licence = \"x\"\n[requirements.BR]\nlighting = [\"dim\"]\n");
+        assert_eq!(
+            e,
+            "datasheet sheets/d.toml, line 3: [requirements.BR]: no market 'BR' (markets: EU, US, CA, JP, KR, the defaults); name a market in force or \"*\" for all"
+        );
+        let e = err("[markets]\nJP = []\n[requirements.EU]\nlighting = [\"dim\"]\n");
+        assert!(
+            e.starts_with("datasheet sheets/d.toml, line 4: [requirements.EU]: no market 'EU' (markets: JP, from [markets])"),
+            "{e}"
+        );
+        let e = err("[requirements.EU]\n\nlighting = []\n");
+        assert_eq!(
+            e,
+            "datasheet sheets/d.toml, line 3: [requirements.EU] lighting: lists no values; list the required values or leave the column out"
+        );
+        let e = err("[requirements.US]\nlighting = [\n  \"dim\",\n  \"  \",\n]\n");
+        assert_eq!(
+            e,
+            "datasheet sheets/d.toml, line 4: [requirements.US] lighting: empty value"
+        );
+        let e = err("[requirements.US]\nsite = [\"plant-A\", \"Plant-A \"]\n");
+        assert!(
+            e.starts_with(
+                "datasheet sheets/d.toml, line 2: [requirements.US] site: lists 'Plant-A' twice"
+            ),
+            "{e}"
+        );
+        let e = err("[requirements.US]\nsite = [\"a\", 3]\n");
+        assert!(e.starts_with("datasheet sheets/d.toml, line 2: "), "{e}");
+        let e = err("[requirements.US]\n");
+        assert!(e.contains("[requirements.US] requires nothing"), "{e}");
+        let e = err("[markets]\n\"*\" = [\"en-US\"]\n");
+        assert!(
+            e.contains("line 2: [markets]: '*' is no market name"),
+            "{e}"
+        );
     }
 }

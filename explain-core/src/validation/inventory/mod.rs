@@ -7,12 +7,14 @@
 //! and so on). For each manifest it records counts and shares of every attribute value, missing
 //! values, the language coverage, and the datasheet fields that apply to it, with every field
 //! the datasheet leaves out listed as a gap. For the whole inventory it records totals by role
-//! and the **target-market coverage**: for each market, the locales it requires, how many
-//! validation items each has, and whether the market is covered.
+//! and the **target-market coverage**: for each market, the locales and attribute values
+//! (lighting, skin-tone group, site, …) it requires, how many validation items each has, and
+//! whether the market is covered.
 //!
 //! Its parts: [`counts`] (attribute values, missing values and languages of one manifest),
 //! [`locale`] (locale tags and matching), [`datasheet`] (the datasheet's format, reading and
-//! fields) and [`coverage`] (target markets and their coverage). This module builds the
+//! fields), [`requirements`] (attribute requirements of markets and their counts) and
+//! [`coverage`] (target markets and their coverage). This module builds the
 //! inventory from them.
 //!
 //! # Precedence
@@ -25,16 +27,18 @@ pub mod counts;
 pub mod coverage;
 pub mod datasheet;
 pub mod locale;
+pub mod requirements;
 
 pub use crate::artifact::inventory::{
-    AttributeCounts, Coverage, Dataset, DatasheetFields, Inventory, LanguageCount,
-    LanguageCoverage, LocaleCount, LocaleCoverage, MarketCoverage, Role, RoleTotal, SCHEMA, Totals,
-    Truncated, ValueCount,
+    AttributeCounts, AttributeCoverage, AttributeTally, Coverage, Dataset, DatasheetFields,
+    Inventory, LanguageCount, LanguageCoverage, LocaleCount, LocaleCoverage, MarketCoverage,
+    ObservedValue, Role, RoleTotal, SCHEMA, Totals, Truncated, ValueCount, ValueCoverage,
 };
 pub use counts::{LANGUAGE_COLUMNS, LOCALE_COLUMNS, MAX_LISTED_VALUES, SUMMARY_TOP};
 pub use coverage::{DEFAULT_MARKETS, Market};
-pub use datasheet::{CoverageConfig, DatasetEntry, Datasheet};
+pub use datasheet::{ALL_MARKETS, CoverageConfig, DatasetEntry, Datasheet};
 pub use locale::{is_locale_tag, language_of, locale_matches, normalize_locale};
+pub use requirements::Requirement;
 
 use crate::artifact::inventory::plural;
 use crate::attribution::explainer::FileRef;
@@ -317,6 +321,10 @@ pub fn build(
     let (markets, markets_from) = match datasheet.and_then(|d| d.markets.clone().map(|m| (m, d))) {
         Some((m, d)) => (m, d.path.display().to_string()),
         None => (Market::defaults(), "default".to_string()),
+    };
+    let markets = match datasheet {
+        Some(d) => d.with_requirements(markets),
+        None => markets,
     };
     let coverage = coverage::assess(
         sources,
