@@ -86,6 +86,11 @@ pub(crate) fn inventory_of(l: &Loaded, manifest: &Manifest, paths: &Paths) -> Re
             })?;
             let table =
                 crate::util::toml::parse(&text, &format!("datasheet {}", path.display()), "")?;
+            if c.markets.is_none() {
+                // Checked as written, so that errors name the file's own lines (the table
+                // below is parsed again as TOML re-written, with the config's [markets]).
+                Datasheet::parse(&text, &path)?;
+            }
             (table, path)
         }
         (None, Some(t)) => (t.clone(), l.path.clone()),
@@ -133,6 +138,28 @@ pub(crate) fn inventory_of(l: &Loaded, manifest: &Manifest, paths: &Paths) -> Re
         && !paths.prefix.is_empty()
     {
         *r = r.replace(&paths.prefix, "");
+    }
+    for t in &mut inv.coverage.attributes {
+        t.manifests = t.manifests.iter().map(|m| paths.rel(m)).collect();
+        if let Some(r) = &mut t.reason
+            && !paths.prefix.is_empty()
+        {
+            *r = r.replace(&paths.prefix, "");
+        }
+    }
+    for a in (inv.coverage.markets.iter_mut()).flat_map(|m| &mut m.attributes) {
+        if let Some(r) = &mut a.reason
+            && !paths.prefix.is_empty()
+        {
+            *r = r.replace(&paths.prefix, "");
+        }
+    }
+    if !paths.prefix.is_empty() {
+        for m in &mut inv.coverage.markets {
+            if !m.attributes.is_empty() {
+                m.verdict = m.verdict.replace(&paths.prefix, "");
+            }
+        }
     }
     Ok(inv)
 }

@@ -384,15 +384,30 @@ pub(crate) fn limitations(r: &Report, doc: &slices::Document) -> Vec<String> {
             "Target-market coverage could not be assessed: {}.",
             c.reason.as_deref().unwrap_or("no locale column")
         ));
-    } else if !c.not_covered.is_empty() {
+    } else {
+        if let Some(reason) = &c.reason {
+            // Assessed by attribute values; the locales could not be.
+            out.push(format!(
+                "The target markets' locale requirements could not be assessed: {reason}."
+            ));
+        }
+        if !c.not_covered.is_empty() {
+            out.push(format!(
+                "Not every target market is covered by the validation data: {} {} not covered.",
+                c.not_covered.join(", "),
+                if c.not_covered.len() == 1 {
+                    "is"
+                } else {
+                    "are"
+                }
+            ));
+        }
+    }
+    for t in c.attributes.iter().filter(|t| !t.assessable) {
         out.push(format!(
-            "Not every target market is covered by the validation data: {} {} not covered.",
-            c.not_covered.join(", "),
-            if c.not_covered.len() == 1 {
-                "is"
-            } else {
-                "are"
-            }
+            "The target markets' `{}` requirements could not be assessed: {}.",
+            t.attribute,
+            t.reason.as_deref().unwrap_or("no reason given")
         ));
     }
     if !s.not_converged.is_empty() {

@@ -174,6 +174,8 @@ impl<'a> View<'a> {
                 "#coverage",
                 if self.r.data.coverage.assessable {
                     "None."
+                } else if !self.r.data.coverage.attributes.is_empty() {
+                    "Not assessable (see Target-market coverage in the data inventory)."
                 } else {
                     "Not assessable: the validation data has no locale column (see Data \
                      inventory)."
