@@ -515,6 +515,42 @@ fn says_when_coverage_cannot_be_assessed() {
 }
 
 #[test]
+fn shows_attribute_requirements_and_what_cannot_be_assessed() {
+    let dir = report_dir();
+    let mut report = fixture();
+    let c = &mut report["data"]["coverage"];
+    c["reason"] = "no validation manifest has a locale column".into();
+    c["attributes"] = serde_json::json!([
+        {"attribute": "lighting", "assessable": true, "manifests": ["val.csv"], "items": 52,
+         "missing": 0, "values": [{"value": "dim", "count": 40}, {"value": "bright", "count": 12}]},
+        {"attribute": "skin_tone", "assessable": false,
+         "reason": "no validation manifest has a `skin_tone` column (looked in val.csv)",
+         "manifests": [], "items": 0, "missing": 0, "values": []}
+    ]);
+    let m = &mut c["markets"][0];
+    m["required"] = serde_json::json!([]);
+    m["locales"] = serde_json::json!([]);
+    m["covered"] = false.into();
+    m["attributes"] = serde_json::json!([
+        {"attribute": "lighting", "required": ["dim", "bright", "dusk"], "covered": false,
+         "values": [
+            {"value": "dim", "n": 40, "sufficient": true, "note": "lighting=dim: 40"},
+            {"value": "bright", "n": 12, "sufficient": false, "note": "lighting=bright: only 12 (need 30)"},
+            {"value": "dusk", "n": 0, "sufficient": false, "note": "lighting=dusk missing; present values: dim, bright"}]},
+        {"attribute": "skin_tone", "required": ["I-II"], "covered": null, "values": [],
+         "reason": "no validation manifest has a `skin_tone` column (looked in val.csv)"}
+    ]);
+    m["verdict"] = "NOT COVERED — lighting=bright: only 12 (need 30)".into();
+    let html = render(&report, dir.path()).unwrap();
+    assert!(html.contains("<th scope=\"col\">Attribute requirements</th>"));
+    assert!(html.contains("<td>no language requirement</td>"), "{html}");
+    assert!(html.contains("<b>lighting</b>: <span class=\"ok\">dim 40</span> <span class=\"short\">bright 12</span> <span class=\"short\">dusk 0</span> <span class=\"note\">· lighting=dusk missing; present values: dim, bright</span>"), "{html}");
+    assert!(html.contains("<b>skin_tone</b>: <span class=\"short\">not assessable</span> <span class=\"note\">· no validation manifest has a `skin_tone` column (looked in val.csv)</span>"));
+    assert!(html.contains("<p class=\"alert\"><b>Locales not assessable:</b> no validation manifest has a locale column.</p>"));
+    assert!(html.contains("<code>lighting</code> (52 items, 0 without a value): dim (40), bright (12); <code>skin_tone</code> not assessable — no validation manifest has a `skin_tone` column (looked in val.csv).</p>"));
+}
+
+#[test]
 fn caps_long_lists_and_formats_numbers() {
     let (html, _dir) = page();
     // 25 input files: 20 shown.
