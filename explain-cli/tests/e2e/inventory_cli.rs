@@ -148,7 +148,7 @@ fn attribute_requirements_judge_markets_without_locales() {
     assert_eq!(m[1]["covered"], false);
     let us = m[1]["verdict"].as_str().unwrap();
     assert!(
-        us.starts_with("NOT COVERED — lighting=bright: only 12 (need 30); not assessable: skin_tone (no validation manifest has a `skin_tone` column"),
+        us.starts_with("NOT COVERED — lighting=bright: only 12 (need 30); not assessable — skin_tone: no validation manifest has a `skin_tone` column"),
         "{us}"
     );
     assert_eq!(m[1]["attributes"][1]["attribute"], "skin_tone");
@@ -166,7 +166,7 @@ fn attribute_requirements_judge_markets_without_locales() {
             "EU (no language requirement; lighting dim/normal; site plant-A/plant-B): covered"
         ) && stdout.contains(
             "`skin_tone`: NOT ASSESSABLE — no validation manifest has a `skin_tone` column"
-        ),
+        ) && stdout.contains("Markets not covered: US\n"),
         "{stdout}"
     );
 

@@ -517,10 +517,18 @@ impl Inventory {
             let _ = writeln!(s, "  {} ({what}): {}", m.market, m.verdict);
         }
         if c.assessable {
-            if c.not_covered.is_empty() {
+            let unjudged: Vec<&str> = (c.markets.iter())
+                .filter(|m| m.covered.is_none())
+                .map(|m| m.market.as_str())
+                .collect();
+            if c.not_covered.is_empty() && unjudged.is_empty() {
                 let _ = writeln!(s, "All target markets covered.");
-            } else {
+            }
+            if !c.not_covered.is_empty() {
                 let _ = writeln!(s, "Markets not covered: {}", c.not_covered.join(", "));
+            }
+            if !unjudged.is_empty() {
+                let _ = writeln!(s, "Markets not assessable: {}", unjudged.join(", "));
             }
         }
         for n in &self.notes {

@@ -172,7 +172,12 @@ impl<'a> View<'a> {
             list(
                 "Target markets not covered",
                 "#coverage",
-                if self.r.data.coverage.assessable {
+                if self.r.data.coverage.assessable
+                    && (self.r.data.coverage.markets.iter()).any(|m| m.covered.is_none())
+                {
+                    "None; some markets are not assessable (see Target-market coverage in the data \
+                     inventory)."
+                } else if self.r.data.coverage.assessable {
                     "None."
                 } else if !self.r.data.coverage.attributes.is_empty() {
                     "Not assessable (see Target-market coverage in the data inventory)."

@@ -255,15 +255,16 @@ fn market_coverage(
         }
         parts.join("; ")
     };
-    // What could not be assessed, "locales (no locale column); skin_tone (no validation …)".
+    // What could not be assessed, "locales: no validation manifest has a locale column;
+    // skin_tone: no validation manifest has a `skin_tone` column (looked in …)".
     let unassessed = || {
         let mut parts = Vec::new();
         if !locales_assessed {
-            parts.push("locales (no validation manifest has a locale column)".to_string());
+            parts.push("locales: no validation manifest has a locale column".to_string());
         }
         for a in attributes.iter().filter(|a| a.covered.is_none()) {
             parts.push(format!(
-                "{} ({})",
+                "{}: {}",
                 a.attribute,
                 a.reason.as_deref().unwrap_or("not assessable")
             ));
@@ -287,7 +288,7 @@ fn market_coverage(
         }
         let mut v = format!("NOT COVERED — {}", short.join("; "));
         if !all_assessed {
-            let _ = write!(v, "; not assessable: {}", unassessed());
+            let _ = write!(v, "; not assessable — {}", unassessed());
         }
         (Some(false), v)
     } else if !something_required {
@@ -566,7 +567,7 @@ mod tests {
         assert_eq!(c.markets[0].covered, None);
         assert!(
             c.markets[0].verdict.starts_with(
-                "not assessable — skin_tone (no validation manifest has a `skin_tone` column"
+                "not assessable — skin_tone: no validation manifest has a `skin_tone` column"
             ),
             "{}",
             c.markets[0].verdict
@@ -585,8 +586,8 @@ mod tests {
         assert_eq!(c.markets[0].covered, None);
         let v = &c.markets[0].verdict;
         assert!(
-            v.starts_with("not assessable — skin_tone (")
-                && v.ends_with("; met: lighting dim 40 (need 30 each)"),
+            v.starts_with("not assessable — skin_tone: no validation manifest has a `skin_tone` column (looked in ")
+                && v.ends_with("v.csv); met: lighting dim 40 (need 30 each)"),
             "{v}"
         );
         assert!(!c.attributes[1].assessable);
@@ -602,7 +603,7 @@ mod tests {
         assert_eq!(c.markets[0].covered, Some(false));
         let v = &c.markets[0].verdict;
         assert!(
-            v.starts_with("NOT COVERED — lighting=bright missing; present values: dim; not assessable: skin_tone ("),
+            v.starts_with("NOT COVERED — lighting=bright missing; present values: dim; not assessable — skin_tone: no validation manifest"),
             "{v}"
         );
     }
@@ -674,7 +675,7 @@ mod tests {
         assert_eq!(c.markets[1].covered, None);
         assert_eq!(
             c.markets[1].verdict,
-            "not assessable — locales (no validation manifest has a locale column); met: lighting dim 30 (need 30 each)"
+            "not assessable — locales: no validation manifest has a locale column; met: lighting dim 30 (need 30 each)"
         );
     }
 
