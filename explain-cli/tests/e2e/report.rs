@@ -398,3 +398,61 @@ fn verify_passes_on_a_fresh_report_and_names_what_was_changed() {
     .unwrap();
     assert_exit(&verify(), 1, &["attributions-kernel.json (artifact"]);
 }
+
+/// A report whose datasheet requires lighting and sites in markets with no language
+/// requirement, and skin-tone groups that no manifest has: the markets are judged on the
+/// attributes, and the report says what cannot be assessed.
+#[test]
+fn a_report_judges_markets_on_attribute_requirements() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let sheet = d.join("datasheet.toml");
+    let mut text =
+        std::fs::read_to_string(repo("models-sample/inspection/datasheet.toml")).unwrap();
+    text += "\n[markets]\nEU = []\nJP = []\n\n[requirements.\"*\"]\nlighting = [\"dim\", \"normal\", \"bright\", \"uneven\"]\n\n\
+             [requirements.EU]\nsite = [\"plant-A\", \"plant-D\"]\n\n[requirements.JP]\nskin_tone = [\"I-II\"]\n";
+    std::fs::write(&sheet, text).unwrap();
+    let config_text = std::fs::read_to_string(data("report/inspection-small.toml"))
+        .unwrap()
+        .replace(
+            "../../../models-sample/",
+            &format!("{}/", repo("models-sample").display()),
+        )
+        .replace(
+            &format!(
+                "{}/inspection/datasheet.toml",
+                repo("models-sample").display()
+            ),
+            sheet.to_str().unwrap(),
+        )
+        .replace("[markets]\nJP = [\"ja-JP\"]\n", "")
+        .replace("per_slice = 1", "per_slice = 0")
+        .replace("profile_items = 1", "profile_items = 0");
+    let config = d.join("explain.toml");
+    std::fs::write(&config, config_text).unwrap();
+    let doc = report(&config, &d.join("out"));
+    let c = &doc["data"]["coverage"];
+    assert_eq!(c["assessable"], true, "{c}");
+    assert_eq!(c["markets"][0]["market"], "EU");
+    assert_eq!(c["markets"][0]["covered"], false);
+    assert_eq!(
+        c["markets"][0]["verdict"],
+        "NOT COVERED — site=plant-D missing; present values: plant-A, plant-B, plant-C"
+    );
+    assert!(c["markets"][1]["covered"].is_null());
+    assert_eq!(
+        doc["summary"]["uncovered_markets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let limitations = doc["limitations"].to_string();
+    assert!(
+        limitations.contains("The target markets' `skin_tone` requirements could not be assessed: no validation manifest has a `skin_tone` column"),
+        "{limitations}"
+    );
+    let html = std::fs::read_to_string(d.join("out/report.html")).unwrap();
+    assert!(html.contains("<td>no language requirement</td>"));
+    assert!(html.contains("<th scope=\"col\">Attribute requirements</th>"));
+}
