@@ -497,7 +497,7 @@ def main():
              "face_size": "mixed 40-120 px", "background": bname, "face_ids": bids}
 
     # manifest
-    cols = ["path", "boxes"] + ATTRS + ["n_faces", "n_nonface_patches", "background"]
+    cols = ["input", "boxes"] + ATTRS + ["n_faces", "n_nonface_patches", "background"]
     lines = [",".join(cols)]
     for f in frames:
         lines.append(",".join([f["path"], fmt_boxes(f["gt_boxes"])] + [f[a] for a in ATTRS]
