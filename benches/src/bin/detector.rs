@@ -1,8 +1,8 @@
 //! One box of a real face detector explained on a whole frame, against raw inference.
 //!
 //! ```sh
-//! cargo run --release -p explain-benches --bin detector -- FRAME.png [BATCH [SAMPLES]]
-//! ORT_DYLIB_PATH=… cargo run --release -p explain-benches --features ort --bin detector -- FRAME.png 8 1024 ort
+//! cargo run --release -p explain-benches --bin detector -- FRAME.png [BATCH [SAMPLES [BACKEND [decoded]]]]
+//! ORT_DYLIB_PATH=… cargo run --release -p explain-benches --features ort --bin detector -- FRAME.png 8 1024 ort decoded
 //! ```
 //!
 //! Loads `models-sample/detector/centerface.onnx` (or `$DETECTOR_MODEL`) at the frame's size (H and W multiples of
@@ -15,7 +15,8 @@
 //! * `raw`: the same number of model rows run through the backend in the same batches, in
 //!   parallel, reading only the heatmap output and decoding nothing (what inference alone
 //!   costs; slightly less work than the detector's three outputs);
-//! * `decoded`: the same, reading the three outputs and decoding them into proposals.
+//! * `decoded` (only when the fifth argument is `decoded`): the same, reading the three
+//!   outputs and decoding them into proposals.
 //!
 //! It prints one JSON line: the backend, frame size, rows, the times, `overhead = explain /
 //! raw` and `overhead_over_decoded = explain / decoded`. The results are in `benches/RESULTS.md` (detector section).
@@ -38,7 +39,7 @@ fn main() -> explain_core::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let frame = PathBuf::from(
         args.first()
-            .expect("usage: detector FRAME.png [BATCH [SAMPLES [ort]]]"),
+            .expect("usage: detector FRAME.png [BATCH [SAMPLES [tract|ort [decoded]]]]"),
     );
     let batch: usize = args.get(1).map_or(8, |b| b.parse().expect("BATCH"));
     let samples: usize = args.get(2).map_or(1024, |s| s.parse().expect("SAMPLES"));
@@ -107,6 +108,7 @@ fn main() -> explain_core::Result<()> {
         &Silent,
     )?;
     let explain_s = start.elapsed().as_secs_f64();
+    eprintln!("explain: {explain_s:.1} s");
     let e = &doc.explanations[0];
     let n_rows = e.model_rows as usize;
 
@@ -124,7 +126,12 @@ fn main() -> explain_core::Result<()> {
         Ok(start.elapsed().as_secs_f64())
     };
     let raw_s = time(&raw_model)?;
-    let decoded_s = time(&detector)?;
+    eprintln!("raw: {raw_s:.1} s");
+    let decoded_s = if args.get(4).map(String::as_str) == Some("decoded") {
+        Some(time(&detector)?)
+    } else {
+        None
+    };
     println!(
         "{}",
         serde_json::json!({
@@ -139,7 +146,7 @@ fn main() -> explain_core::Result<()> {
             "decoded_s": decoded_s,
             "ms_per_row_raw": 1e3 * raw_s / n_rows as f64,
             "overhead": explain_s / raw_s,
-            "overhead_over_decoded": explain_s / decoded_s,
+            "overhead_over_decoded": decoded_s.map(|d| explain_s / d),
             "prediction": e.prediction,
             "target": e.detection.as_ref().map(|d| d.target.bbox),
         })
