@@ -292,6 +292,9 @@ fn slices(a: SlicesArgs) -> Result<()> {
             .collect::<Result<_>>()?,
         holm: a.holm,
         alpha: a.alpha,
+        boxes: a.boxes_column.clone(),
+        pair: a.pair_column.clone(),
+        same: a.same_column.clone(),
     };
     let method = a.profile_method;
     let profiles = (a.profile_items > 0).then(|| -> Result<_> {
