@@ -229,7 +229,10 @@ mod tests {
         assert!((hi - 11.668332).abs() < 1e-4, "{hi}");
         // 20 events: the means whose Poisson tail P(X >= 20), P(X <= 20) is 0.025.
         let (lo, hi) = garwood(20);
-        assert!((lo - 12.216520).abs() < 1e-5 && (hi - 30.888378).abs() < 1e-5, "{lo} {hi}");
+        assert!(
+            (lo - 12.216520).abs() < 1e-5 && (hi - 30.888378).abs() < 1e-5,
+            "{lo} {hi}"
+        );
     }
 
     #[test]

@@ -231,7 +231,7 @@ impl Task {
         }
         if manifest.column(label).is_none() {
             bad_input!(
-                "manifest {} has neither a '{label}' column (classifiers), nor '{}' boxes (detectors, with --detector), nor '{}' and '{}' columns (verification pairs) (columns: {})",
+                "manifest {} has no '{label}' column (classifiers), no '{}' column of ground-truth boxes (detectors, with --detector) and no '{}' and '{}' columns (verification pairs) (columns: {})",
                 manifest.path.display(),
                 config.boxes,
                 config.pair,
