@@ -309,3 +309,79 @@ fn verification_pairs_give_fmr_and_fnmr() {
         &["line 2", "column 'same'", "maybe"],
     );
 }
+
+#[test]
+fn a_detector_report_shows_detection_metrics_and_verifies() {
+    let dir = detector_dir();
+    let d = dir.path();
+    let model = data("det_boxes.onnx");
+    let config = d.join("explain.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "title = \"Detector (test)\"\nseed = 1\n\n[model]\npath = \"{}\"\ndetector = \"boxes\"\nscore_threshold = 0.1\n\n\
+             [image]\nchannels = \"gray\"\n\n[explanations]\nmethods = [\"kernel\"]\nsamples = 32\ntarget = 0\n\
+             features = \"grid:2x2\"\nbaseline = \"zero\"\nitems = [\"a.png\"]\nquality = false\n\n\
+             [validation]\nmanifest = \"manifest.csv\"\nslice_by = [\"site\"]\nmin_n = 2\nbootstrap = 50\n\
+             boxes = \"boxes\"\nprofile_items = 1\nprofile_samples = 32\n\n[intended_use]\npurpose = \"A test.\"\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let out = d.join("report");
+    let run = cli(&[
+        "report",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(doc["protocol"]["decision"]["mode"]["kind"], "detection");
+    assert_eq!(
+        doc["performance"]["overall"]["metrics"]["recall"]["value"].as_f64(),
+        Some(4.0 / 6.0)
+    );
+    assert!(
+        doc["explanations"]["profiles_note"]
+            .as_str()
+            .unwrap()
+            .contains("best detection")
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for label in [
+        "Recall",
+        "False detections per image",
+        "Miss rate",
+        "Garwood",
+    ] {
+        assert!(html.contains(label), "{label}");
+    }
+    // diff reads the detection metrics of two reports (here the same one: no regression).
+    let report = out.join("report.json");
+    let diff = cli(&[
+        "diff",
+        report.to_str().unwrap(),
+        report.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        diff.status.success(),
+        "{}",
+        String::from_utf8_lossy(&diff.stderr)
+    );
+    assert!(String::from_utf8_lossy(&diff.stdout).contains("false_detections_per_image"));
+    let verify = cli(&["verify", out.join("report.json").to_str().unwrap()]);
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
