@@ -22,6 +22,7 @@
 //! assert_eq!((m.matched, m.missed, m.false_detections), (1, 0, 1));
 //! ```
 
+pub use super::metrics::ImageMatch;
 use super::metrics::{Extra, Prediction};
 use crate::attribution::engine::Progress;
 use crate::input;
@@ -36,23 +37,6 @@ pub use crate::model::detect::MATCH_IOU;
 
 /// Default manifest column of the ground-truth boxes.
 pub const BOXES_COLUMN: &str = "boxes";
-
-/// One image's detections against its ground truth.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ImageMatch {
-    /// Ground-truth boxes.
-    pub objects: u64,
-    /// Detections.
-    pub detections: u64,
-    /// Detections matched to a box (= boxes matched).
-    pub matched: u64,
-    /// Boxes without a detection.
-    pub missed: u64,
-    /// Detections without a box.
-    pub false_detections: u64,
-    /// The detections, best first, each with the index of the box it matched.
-    pub detected: Vec<(Detection, Option<usize>)>,
-}
 
 /// Greedy matching of one image (see the module documentation): `detections` in any order,
 /// ground truth `gt`, both in the same pixel coordinates.

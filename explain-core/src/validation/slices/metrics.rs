@@ -93,9 +93,26 @@ pub enum Extra {
     #[default]
     None,
     /// A detector's image matched against its ground truth.
-    Detection(super::detection::ImageMatch),
+    Detection(ImageMatch),
     /// A pair: the second image's cell, as in the manifest.
     Pair { pair: String },
+}
+
+/// One image's detections against its ground truth.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageMatch {
+    /// Ground-truth boxes.
+    pub objects: u64,
+    /// Detections.
+    pub detections: u64,
+    /// Detections matched to a box (= boxes matched).
+    pub matched: u64,
+    /// Boxes without a detection.
+    pub missed: u64,
+    /// Detections without a box.
+    pub false_detections: u64,
+    /// The detections, best first, each with the index of the box it matched.
+    pub detected: Vec<(crate::model::detect::Detection, Option<usize>)>,
 }
 
 /// Every item's outcome under one decision rule.
@@ -137,15 +154,9 @@ impl Predictions {
         Ok(self)
     }
 
-    /// `predictions.csv`: input, label, score, predicted (scores to 9 decimals); for
-    /// verification input, pair, same, similarity, match; for detection see
-    /// [`detection::csv`](super::detection::csv).
-    pub fn to_csv(&self) -> String {
-        match self.mode {
-            Mode::Detection { .. } => return super::detection::csv(&self.items),
-            Mode::Verification { .. } => return super::verification::csv(&self.items),
-            Mode::Binary { .. } | Mode::Multiclass { .. } => {}
-        }
+    /// `predictions.csv` of a classification: input, label, score, predicted (scores to 9
+    /// decimals). [`Predictions::to_csv`] writes the file of any mode.
+    pub fn classification_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["input", "label", "score", "predicted"])
             .expect("in memory");

@@ -153,6 +153,19 @@ pub fn predict(
     })
 }
 
+impl Predictions {
+    /// `predictions.csv`: for a classification `input,label,score,predicted`
+    /// ([`Predictions::classification_csv`]); for a detection see [`detection::csv`], for a
+    /// verification [`verification::csv`].
+    pub fn to_csv(&self) -> String {
+        match self.mode {
+            Mode::Detection { .. } => detection::csv(&self.items),
+            Mode::Verification { .. } => verification::csv(&self.items),
+            Mode::Binary { .. } | Mode::Multiclass { .. } => self.classification_csv(),
+        }
+    }
+}
+
 /// What to slice by and how to judge.
 #[derive(Debug, Clone)]
 pub struct Config {
