@@ -491,3 +491,87 @@ fn centerface_sample_slices_match_the_onnxruntime_reference() {
     }
     assert_eq!(slices.len(), 3);
 }
+
+#[test]
+fn a_verification_report_uses_the_configured_pair_columns_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, v: Vec<f32>| {
+        ndarray_npy::write_npy(
+            d.join(name),
+            &ndarray::Array2::from_shape_vec((1, 4), v).unwrap(),
+        )
+        .unwrap();
+    };
+    // Columns named other than the defaults: `other` and `genuine`. Per group: a genuine
+    // match (x, 2x), an impostor match (x, 3x: a false match), an impostor non-match (x, -x).
+    let mut manifest = String::from("input,other,genuine,group\n");
+    for i in 0..6 {
+        let x: Vec<f32> = (0..4).map(|j| ((i * 4 + j) as f32 * 0.37).sin()).collect();
+        let (f, same) = [(2.0, 1), (3.0, 0), (-1.0, 0)][i % 3];
+        write(&format!("x{i}.npy"), x.clone());
+        write(&format!("y{i}.npy"), x.iter().map(|v| v * f).collect());
+        let g = if i < 3 { "g1" } else { "g2" };
+        manifest.push_str(&format!("x{i}.npy,y{i}.npy,{same},{g}\n"));
+    }
+    std::fs::write(d.join("manifest.csv"), manifest).unwrap();
+    let config = d.join("explain.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "title = \"Recogniser (test)\"\nseed = 1\n\n[model]\npath = \"{}\"\n\n\
+             [explanations]\nmethods = [\"kernel\"]\nsamples = 32\ntarget = 0\nitems = [\"x0.npy\"]\nquality = false\n\n\
+             [validation]\nmanifest = \"manifest.csv\"\nslice_by = [\"group\"]\nmin_n = 3\nbootstrap = 50\n\
+             pair = \"other\"\nsame = \"genuine\"\nprofile_items = 1\n\n[intended_use]\npurpose = \"A test.\"\n",
+            data("embed.onnx").display()
+        ),
+    )
+    .unwrap();
+    let out = d.join("report");
+    let run = cli(&[
+        "report",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(doc["protocol"]["decision"]["mode"]["kind"], "verification");
+    let overall = &doc["performance"]["overall"]["metrics"];
+    assert_eq!(
+        (
+            overall["fmr"]["value"].as_f64(),
+            overall["fmr"]["n"].as_u64()
+        ),
+        (Some(0.5), Some(4))
+    );
+    assert_eq!(
+        (
+            overall["fnmr"]["value"].as_f64(),
+            overall["fnmr"]["n"].as_u64()
+        ),
+        (Some(0.0), Some(2))
+    );
+    assert!(doc["explanations"]["profiles"].is_null());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for label in [
+        "FMR (false match rate)",
+        "FNMR (false non-match rate)",
+        "verification",
+    ] {
+        assert!(html.contains(label), "{label}");
+    }
+    let verify = cli(&["verify", out.join("report.json").to_str().unwrap()]);
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
