@@ -354,9 +354,22 @@ pub(crate) struct SlicesArgs {
     #[command(flatten)]
     pub(crate) m: ModelArgs,
     /// Validation manifest: a CSV with `input` (a file, relative to the manifest), `label` (a
-    /// class index) and attribute columns.
+    /// class index) and attribute columns; for a detector (--detector) ground-truth boxes
+    /// instead of labels, for a recogniser pairs (--pair-column, --same-column).
     #[arg(long)]
     pub(crate) manifest: PathBuf,
+    /// Detectors: the manifest column of ground-truth boxes, `x0 y0 x1 y1;...` in image
+    /// pixels (empty: no objects) or a .json file `[[x0,y0,x1,y1],...]` relative to the manifest.
+    #[arg(long, default_value = "boxes")]
+    pub(crate) boxes_column: String,
+    /// Verification: the manifest column naming each pair's second image (relative to the
+    /// manifest); a manifest with it is validated as pairs (FMR, FNMR), matched when the
+    /// cosine similarity of the embeddings is at least --threshold.
+    #[arg(long, default_value = "pair")]
+    pub(crate) pair_column: String,
+    /// Verification: the column saying whether a pair is genuine (true/false, 1/0).
+    #[arg(long, default_value = "same")]
+    pub(crate) same_column: String,
     /// Attribute columns to slice by, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub(crate) slice_by: Vec<String>,
@@ -367,7 +380,8 @@ pub(crate) struct SlicesArgs {
     /// without it, models with more outputs are judged on top-class accuracy).
     #[arg(long)]
     pub(crate) positive: Option<usize>,
-    /// Decide positive when the positive class's output is at least this.
+    /// Decide positive when the positive class's output is at least this (verification: match
+    /// when the cosine similarity is at least this).
     #[arg(long, default_value_t = defaults::THRESHOLD, allow_hyphen_values = true)]
     pub(crate) threshold: f64,
     /// Slices with fewer items are reported as insufficient_data instead of getting a verdict.
@@ -377,7 +391,9 @@ pub(crate) struct SlicesArgs {
     #[arg(long, default_value_t = defaults::BOOTSTRAP)]
     pub(crate) bootstrap: usize,
     /// A disparity threshold: METRIC=ratio:T or METRIC=difference:T (repeatable). Defaults:
-    /// selection_rate, tpr, precision ratio >= 0.8; accuracy, fpr, fnr difference <= 0.1.
+    /// selection_rate, tpr, precision, recall ratio >= 0.8; accuracy, fpr, fnr, miss_rate,
+    /// false_detection_image_rate, false_detections_per_image, fnmr difference <= 0.1; fmr
+    /// difference <= 0.01.
     #[arg(long)]
     pub(crate) rule: Vec<String>,
     /// Flag a disparity only when its chi-square test stays significant after Holm's

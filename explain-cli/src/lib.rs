@@ -292,6 +292,9 @@ fn slices(a: SlicesArgs) -> Result<()> {
             .collect::<Result<_>>()?,
         holm: a.holm,
         alpha: a.alpha,
+        boxes: a.boxes_column.clone(),
+        pair: a.pair_column.clone(),
+        same: a.same_column.clone(),
     };
     let method = a.profile_method;
     let profiles = (a.profile_items > 0).then(|| -> Result<_> {
@@ -337,6 +340,11 @@ fn slices(a: SlicesArgs) -> Result<()> {
             .filter_map(|h| h.file.as_ref().map(|f| PathBuf::from(&f.path))),
     );
     inputs.extend(manifest.input_paths());
+    // Verification pairs: their second images are inputs too.
+    if let Some(c) = manifest.column(&a.pair_column) {
+        let dir = manifest.path.parent().unwrap_or(std::path::Path::new(""));
+        inputs.extend(manifest.rows.iter().map(|r| dir.join(&r[c])));
+    }
     output::check_output(&a.out, &inputs)?;
     output::check_output(&predictions_path, &inputs)?;
     if output::same_file(&a.out, &predictions_path) {

@@ -10,6 +10,7 @@ mod cli_determinism;
 mod cli_errors;
 mod correctness;
 mod cross_platform;
+mod det_slices;
 mod detect;
 mod diff_cli;
 mod hostile;

@@ -290,6 +290,17 @@ pub struct ValidationSection {
     pub profile_method: String,
     #[serde(default = "profile_samples")]
     pub profile_samples: usize,
+    /// Detection (with `[model] detector`): the manifest column of ground-truth boxes
+    /// (default `boxes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boxes: Option<String>,
+    /// Verification: the manifest column naming each pair's second image (default `pair`;
+    /// a manifest with it is validated as pairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair: Option<String>,
+    /// Verification: the column saying whether a pair is genuine (default `same`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same: Option<String>,
 }
 
 fn half() -> f64 {

@@ -100,6 +100,9 @@ pub struct Performance {
 pub struct Explanations {
     pub methods: Vec<MethodResult>,
     pub profiles: Option<Profiles>,
+    /// Why profiles were not computed, or what they cover (detection, verification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles_note: Option<String>,
 }
 
 /// One method's attributions over the explained items.

@@ -26,29 +26,72 @@ pub enum Mode {
     },
     /// Predicted class = the top output; score = its value. Accuracy only.
     Multiclass { classes: usize },
+    /// A detector against ground-truth boxes: the detections of every image (scored above
+    /// `score_threshold`, NMS at `nms_iou`) matched greedily, best first, to the unmatched
+    /// ground-truth box of highest IoU when that IoU is at least `match_iou`.
+    Detection {
+        match_iou: f32,
+        score_threshold: f32,
+        nms_iou: f32,
+    },
+    /// A recogniser on pairs of images: a pair is judged a match when the cosine similarity
+    /// of the two embeddings is at least `threshold`. Labels are 1 for genuine pairs (same
+    /// identity), predictions 1 for a match.
+    Verification { threshold: f64 },
 }
 
 impl Mode {
+    /// Classes a decision can take: the model's classes, 2 for a verification (non-match,
+    /// match), 0 for detection (no per-item class).
     pub fn classes(&self) -> usize {
         match *self {
             Mode::Binary { classes, .. } | Mode::Multiclass { classes } => classes,
+            Mode::Verification { .. } => 2,
+            Mode::Detection { .. } => 0,
         }
     }
 
-    /// The output an explanation of the decision explains: the score's output, or each item's
-    /// top class.
+    /// The output an explanation of the decision explains: the score's output, each item's
+    /// top class, or a detector's best detection (index 0); the embedding's first value for
+    /// a verification (whose profiles are not computed).
     pub fn target(&self) -> TargetSpec {
         match *self {
             Mode::Binary { score_output, .. } => TargetSpec::Index(score_output),
             Mode::Multiclass { .. } => TargetSpec::Top,
+            Mode::Detection { .. } | Mode::Verification { .. } => TargetSpec::Index(0),
         }
     }
 
     /// The metrics this mode defines, in report order.
     pub fn metrics(&self) -> &'static [Metric] {
+        use Metric::*;
         match self {
-            Mode::Binary { .. } => Metric::ALL,
-            Mode::Multiclass { .. } => &[Metric::Accuracy],
+            Mode::Binary { .. } => &[Accuracy, SelectionRate, Tpr, Fpr, Fnr, Precision],
+            Mode::Multiclass { .. } => &[Accuracy],
+            Mode::Detection { .. } => &[
+                Recall,
+                Precision,
+                MissRate,
+                FalseDetectionImageRate,
+                FalseDetectionsPerImage,
+            ],
+            Mode::Verification { .. } => &[Fmr, Fnmr],
+        }
+    }
+
+    /// The decision rule in words, as `slices.json` records it.
+    pub fn rule(&self) -> String {
+        match *self {
+            Mode::Binary { score_output, .. } => {
+                format!("positive when output[{score_output}] >= threshold")
+            }
+            Mode::Multiclass { .. } => "the top output's class".into(),
+            Mode::Detection { match_iou, .. } => format!(
+                "detections (score > score_threshold, NMS at nms_iou) matched greedily, best first, to the unmatched ground-truth box of highest IoU when IoU >= {match_iou}"
+            ),
+            Mode::Verification { .. } => {
+                "match when the cosine similarity of the two embeddings >= threshold".into()
+            }
         }
     }
 }
@@ -69,24 +112,52 @@ pub enum Metric {
     Fpr,
     /// False negative rate: negative decisions / positive items.
     Fnr,
-    /// Positive items / positive decisions.
+    /// Positive items / positive decisions (detection: matched detections / detections).
     Precision,
+    /// Detection: ground-truth boxes matched / ground-truth boxes.
+    Recall,
+    /// Detection: ground-truth boxes missed / ground-truth boxes (1 − recall).
+    MissRate,
+    /// Detection: images with at least one unmatched detection / images.
+    FalseDetectionImageRate,
+    /// Detection: unmatched detections / images, a rate (not a proportion) with an exact
+    /// Poisson (Garwood) interval.
+    FalseDetectionsPerImage,
+    /// Verification: impostor pairs judged a match / impostor pairs (false match rate).
+    Fmr,
+    /// Verification: genuine pairs judged a non-match / genuine pairs (false non-match rate).
+    Fnmr,
 }
 
 impl Metric {
     /// Whether a higher value is better (so the lowest slice is the worst).
     pub fn higher_is_better(self) -> bool {
-        !matches!(self, Metric::Fpr | Metric::Fnr)
+        matches!(
+            self,
+            Metric::Accuracy
+                | Metric::SelectionRate
+                | Metric::Tpr
+                | Metric::Precision
+                | Metric::Recall
+        )
+    }
+
+    /// Whether the metric is a rate of events per item (a Poisson count over items) rather
+    /// than a proportion.
+    pub fn is_rate(self) -> bool {
+        matches!(self, Metric::FalseDetectionsPerImage)
     }
 }
 
-/// One metric of one set of items: value, Wilson 95% interval and the denominator. Value and
-/// interval are `null` when the denominator is 0 (e.g. TPR of a slice without positives).
+/// One metric of one set of items: value, 95% interval (Wilson for proportions, Garwood's
+/// exact Poisson interval for a rate per item) and the denominator. Value and interval are
+/// `null` when the denominator is 0 (e.g. TPR of a slice without positives).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct MetricValue {
     pub value: Option<f64>,
     pub ci95: Option<[f64; 2]>,
-    /// The denominator (items, positive items, negative items or positive decisions).
+    /// The denominator (items, positive items, negative items or positive decisions; boxes,
+    /// detections, images; genuine or impostor pairs).
     pub n: u64,
 }
 
@@ -188,6 +259,10 @@ pub struct Document {
     /// Explanation profiles per slice (absent when not asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Profiles>,
+    /// Why profiles asked for were not computed, or what they cover (detection: only images
+    /// with a detection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles_note: Option<String>,
 }
 
 /// The decision rule as recorded.
@@ -219,6 +294,15 @@ pub struct Params {
     pub rules: Vec<RuleRecord>,
     pub holm: bool,
     pub alpha: f64,
+    /// Detection: the manifest column holding the ground-truth boxes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boxes_column: Option<String>,
+    /// Verification: the manifest columns naming each pair's second image and whether the
+    /// pair is genuine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair_column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_column: Option<String>,
 }
 
 impl Document {
@@ -267,7 +351,7 @@ impl Document {
         let metrics = self.decision.mode.metrics();
         let _ = write!(s, "{:<28} {:>6}", "slice", "n");
         for m in metrics {
-            let _ = write!(s, " {:>22}", m.name());
+            let _ = write!(s, " {:>22}", truncate(m.name(), 22));
         }
         let _ = writeln!(s);
         let row =
@@ -396,7 +480,7 @@ pub struct Profiles {
 }
 
 crate::vocabulary!(Metric, |s| format!(
-    "unknown metric '{s}': use accuracy, selection_rate, tpr, fpr, fnr or precision"
+    "unknown metric '{s}': use accuracy, selection_rate, tpr, fpr, fnr or precision (classifiers), recall, precision, miss_rate, false_detection_image_rate or false_detections_per_image (detectors), fmr or fnmr (verification)"
 ), {
     Accuracy => "accuracy",
     SelectionRate => "selection_rate",
@@ -404,4 +488,10 @@ crate::vocabulary!(Metric, |s| format!(
     Fpr => "fpr",
     Fnr => "fnr",
     Precision => "precision",
+    Recall => "recall",
+    MissRate => "miss_rate",
+    FalseDetectionImageRate => "false_detection_image_rate",
+    FalseDetectionsPerImage => "false_detections_per_image",
+    Fmr => "fmr",
+    Fnmr => "fnmr",
 });

@@ -30,6 +30,48 @@ pub fn wilson(k: u64, n: u64) -> Option<(f64, f64)> {
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
 }
 
+/// Garwood's exact 95% interval for the mean of a Poisson count: `k` events observed, as a
+/// count (divide by the exposure for a rate). The bounds are chi-square quantiles,
+/// `χ²(0.025; 2k)/2` (0 when `k = 0`) and `χ²(0.975; 2k + 2)/2`: for 0 events
+/// [0, 3.689], for 5 events [1.6235, 11.668].
+pub fn garwood(k: u64) -> (f64, f64) {
+    let lo = if k == 0 {
+        0.0
+    } else {
+        ChiSquared::new(2.0 * k as f64)
+            .map(|d| d.inverse_cdf(0.025) / 2.0)
+            .unwrap_or(0.0)
+    };
+    let hi = ChiSquared::new(2.0 * k as f64 + 2.0)
+        .map(|d| d.inverse_cdf(0.975) / 2.0)
+        .unwrap_or(f64::INFINITY);
+    (lo, hi)
+}
+
+/// p-value of the chi-square test that groups with `(events, exposure)` share one Poisson
+/// rate (`Σ (k − nλ)² / nλ` with the pooled rate λ, g − 1 degrees of freedom). Groups without
+/// exposure are left out; `None` with fewer than two left; 1 when no group has an event.
+pub fn equal_rates_p(groups: &[(u64, u64)]) -> Option<f64> {
+    let groups: Vec<(f64, f64)> = groups
+        .iter()
+        .filter(|g| g.1 > 0)
+        .map(|&(k, n)| (k as f64, n as f64))
+        .collect();
+    if groups.len() < 2 {
+        return None;
+    }
+    let rate = groups.iter().map(|g| g.0).sum::<f64>() / groups.iter().map(|g| g.1).sum::<f64>();
+    if rate <= 0.0 {
+        return Some(1.0);
+    }
+    let stat: f64 = groups
+        .iter()
+        .map(|&(k, n)| (k - n * rate).powi(2) / (n * rate))
+        .sum();
+    let dist = ChiSquared::new((groups.len() - 1) as f64).ok()?;
+    Some(dist.sf(stat).clamp(0.0, 1.0))
+}
+
 /// The `q` quantile (0..=1) of sorted values, interpolating linearly between order statistics
 /// (numpy's default); `None` when empty.
 pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
@@ -175,6 +217,32 @@ mod tests {
         assert!((p - 0.001_930_454_136_227_709_5).abs() < 1e-12, "{p}");
         assert_eq!(equal_proportions_p(&[(0, 10), (0, 20)]), Some(1.0));
         assert_eq!(equal_proportions_p(&[(3, 10), (0, 0)]), None);
+    }
+
+    #[test]
+    fn garwood_matches_known_values() {
+        let (lo, hi) = garwood(0);
+        assert_eq!(lo, 0.0);
+        assert!((hi - 3.688879).abs() < 1e-4, "{hi}");
+        let (lo, hi) = garwood(5);
+        assert!((lo - 1.623486).abs() < 1e-4, "{lo}");
+        assert!((hi - 11.668332).abs() < 1e-4, "{hi}");
+        // 20 events: the means whose Poisson tail P(X >= 20), P(X <= 20) is 0.025.
+        let (lo, hi) = garwood(20);
+        assert!(
+            (lo - 12.216520).abs() < 1e-5 && (hi - 30.888378).abs() < 1e-5,
+            "{lo} {hi}"
+        );
+    }
+
+    #[test]
+    fn equal_rates_test() {
+        assert_eq!(equal_rates_p(&[(0, 10), (0, 20)]), Some(1.0));
+        assert_eq!(equal_rates_p(&[(3, 10)]), None);
+        // Equal rates: statistic 0, p = 1; 10/10 vs 0/10: statistic 10 on 1 df.
+        assert!((equal_rates_p(&[(2, 10), (4, 20)]).unwrap() - 1.0).abs() < 1e-12);
+        let p = equal_rates_p(&[(10, 10), (0, 10)]).unwrap();
+        assert!((p - 0.001565402).abs() < 1e-8, "{p}");
     }
 
     #[test]

@@ -396,6 +396,7 @@ fn build(l: &Loaded, dir: &Path, options: &Options, progress: &dyn Progress) -> 
         explanations: Explanations {
             methods,
             profiles: sdoc.profiles.clone(),
+            profiles_note: sdoc.profiles_note.clone(),
         },
         limitations: Vec::new(),
         reproducibility: Reproducibility {

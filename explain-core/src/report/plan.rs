@@ -272,6 +272,18 @@ pub(crate) fn plan(l: &Loaded, backend: Option<&BackendChoice>) -> Result<Plan> 
             rules,
             holm: v.holm,
             alpha: v.alpha,
+            boxes: v
+                .boxes
+                .clone()
+                .unwrap_or_else(|| slices::detection::BOXES_COLUMN.into()),
+            pair: v
+                .pair
+                .clone()
+                .unwrap_or_else(|| slices::verification::PAIR_COLUMN.into()),
+            same: v
+                .same
+                .clone()
+                .unwrap_or_else(|| slices::verification::SAME_COLUMN.into()),
         },
         profiles,
     })

@@ -152,12 +152,23 @@ pub(crate) fn charts_for(doc: &slices::Document, dir: &Path) -> Result<Plots> {
         .collect();
     for attribute in &attributes {
         for &metric in doc.decision.mode.metrics() {
-            // Accuracy, TPR and FPR always; the other metrics where a disparity is flagged
-            // (every metric is in the tables).
+            // Accuracy, TPR and FPR always (detection: recall and false detections per
+            // image; verification: FMR and FNMR); the other metrics where a disparity is
+            // flagged (every metric is in the tables).
             let flagged = doc.disparities.iter().any(|d| {
                 d.attribute == *attribute && d.metric == metric && d.verdict == Verdict::Flag
             });
-            if !matches!(metric, Metric::Accuracy | Metric::Tpr | Metric::Fpr) && !flagged {
+            if !matches!(
+                metric,
+                Metric::Accuracy
+                    | Metric::Tpr
+                    | Metric::Fpr
+                    | Metric::Recall
+                    | Metric::FalseDetectionsPerImage
+                    | Metric::Fmr
+                    | Metric::Fnmr
+            ) && !flagged
+            {
                 continue;
             }
             let rows: Vec<SliceBar> = doc

@@ -147,12 +147,27 @@ fn predictions(
         ));
         return;
     }
+    // The score and decision columns: `score`, `predicted` (classification) or `similarity`,
+    // `match` (verification); a detection file has neither and is compared cell by cell.
+    let header = &a[0];
+    let col = |names: [&str; 2]| header.iter().position(|h| names.contains(&h.as_str()));
+    let (Some(si), Some(pi)) = (col(["score", "similarity"]), col(["predicted", "match"])) else {
+        numbers_by_token(rel, &a, &b, rule, check);
+        return;
+    };
     for (line, (ra, rb)) in a.iter().zip(&b).enumerate().skip(1) {
         let at = |what: &str| format!("{rel} line {}: {what}", line + 1);
-        if ra.len() != 4 || rb.len() != 4 || ra[0] != rb[0] || ra[1] != rb[1] {
+        let same_keys = (0..header.len())
+            .filter(|&c| c != si && c != pi)
+            .all(|c| ra.get(c) == rb.get(c));
+        if ra.len() != header.len() || rb.len() != header.len() || !same_keys {
             check.differ_text(at(&format!("{ra:?} → {rb:?}")));
             continue;
         }
+        let (ra, rb) = (
+            [&ra[0], &ra[0], &ra[si], &ra[pi]],
+            [&rb[0], &rb[0], &rb[si], &rb[pi]],
+        );
         let (Ok(sa), Ok(sb)) = (ra[2].parse::<f64>(), rb[2].parse::<f64>()) else {
             check.differ_text(at("a score is not a number"));
             continue;
@@ -194,6 +209,49 @@ fn predictions(
             recomputed: pb,
             cause,
         });
+    }
+}
+
+/// Compares two CSV files (rows of equal length) cell by cell, every cell split into tokens
+/// at spaces and `;`: numbers within the score tolerance, other tokens exactly.
+fn numbers_by_token(
+    rel: &str,
+    a: &[Vec<String>],
+    b: &[Vec<String>],
+    rule: Rule,
+    check: &mut SectionCheck,
+) {
+    let tokens = |c: &str| -> Vec<String> {
+        c.split([' ', ';'])
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    for (line, (ra, rb)) in a.iter().zip(b).enumerate().skip(1) {
+        let at = |what: &str| format!("{rel} line {}: {what}", line + 1);
+        if ra.len() != rb.len() {
+            check.differ_text(at(&format!("{ra:?} → {rb:?}")));
+            continue;
+        }
+        for (ca, cb) in ra.iter().zip(rb) {
+            let (ta, tb) = (tokens(ca), tokens(cb));
+            let agree = ta.len() == tb.len()
+                && ta
+                    .iter()
+                    .zip(&tb)
+                    .all(|(x, y)| match (x.parse::<f64>(), y.parse::<f64>()) {
+                        (Ok(u), Ok(v)) if x.contains('.') || y.contains('.') => {
+                            check.numbers += 1;
+                            let d = (u - v).abs();
+                            check.largest_deviation = check.largest_deviation.max(d);
+                            d <= rule.score_tolerance(u, v)
+                        }
+                        _ => x == y,
+                    });
+            if !agree {
+                check.differ_text(at(&format!("'{ca}' → '{cb}'")));
+            }
+        }
     }
 }
 

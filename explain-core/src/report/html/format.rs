@@ -249,6 +249,12 @@ pub(crate) fn metric_name(m: &Metric) -> &'static str {
         Metric::Fpr => "fpr",
         Metric::Fnr => "fnr",
         Metric::Precision => "precision",
+        Metric::Recall => "recall",
+        Metric::MissRate => "miss_rate",
+        Metric::FalseDetectionImageRate => "false_detection_image_rate",
+        Metric::FalseDetectionsPerImage => "false_detections_per_image",
+        Metric::Fmr => "fmr",
+        Metric::Fnmr => "fnmr",
     }
 }
 
@@ -261,6 +267,12 @@ pub(crate) fn metric_label(m: &str) -> &str {
         "fpr" => "FPR",
         "fnr" => "FNR",
         "precision" => "Precision",
+        "recall" => "Recall",
+        "miss_rate" => "Miss rate",
+        "false_detection_image_rate" => "Images with a false detection",
+        "false_detections_per_image" => "False detections per image",
+        "fmr" => "FMR (false match rate)",
+        "fnmr" => "FNMR (false non-match rate)",
         "" => DASH,
         other => other,
     }

@@ -317,6 +317,21 @@ impl<'a> View<'a> {
         label.chain(attributes).collect()
     }
 
+    /// What the metrics of the decision mode mean (HTML).
+    pub(crate) fn metrics_note(&self) -> &'static str {
+        match self.r.protocol.decision.mode {
+            Mode::Binary { .. } | Mode::Multiclass { .. } => {
+                "Metrics: accuracy = correct decisions / items; selection rate = positive decisions / items; TPR = true positive rate (recall); FPR = false positive rate; FNR = false negative rate; precision = positive items / positive decisions. Each is a proportion with its own denominator <i>n</i>."
+            }
+            Mode::Detection { .. } => {
+                "Metrics: recall = ground-truth boxes matched / ground-truth boxes; precision = matched detections / detections; miss rate = boxes missed / boxes (1 − recall); images with a false detection = images with at least one unmatched detection / images (each with a Wilson interval); false detections per image = unmatched detections / images, a rate with Garwood’s exact Poisson interval. <i>n</i> is each metric’s denominator (boxes, detections or images)."
+            }
+            Mode::Verification { .. } => {
+                "Metrics: FMR = impostor pairs judged a match / impostor pairs; FNMR = genuine pairs judged a non-match / genuine pairs. Each is a proportion with a Wilson interval and its own denominator <i>n</i>."
+            }
+        }
+    }
+
     pub(crate) fn mode_text(&self) -> String {
         match self.r.protocol.decision.mode {
             Mode::Binary {
@@ -330,6 +345,18 @@ impl<'a> View<'a> {
             Mode::Multiclass { classes } => {
                 format!("multiclass over {classes} classes: the top output is the decision")
             }
+            Mode::Detection {
+                match_iou,
+                score_threshold,
+                nms_iou,
+            } => format!(
+                "detection: detections scoring above {score_threshold} (NMS at IoU {nms_iou}) \
+                 matched greedily, best first, to ground-truth boxes at IoU >= {match_iou}"
+            ),
+            Mode::Verification { threshold } => format!(
+                "verification: a pair matches when the cosine similarity of its embeddings \
+                 is >= {threshold}"
+            ),
         }
     }
 

@@ -23,8 +23,10 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The defaults: ratio ≥ 0.8 for selection rate, TPR and precision (the four-fifths
-    /// screening rule); difference ≤ 0.1 for accuracy, FPR and FNR.
+    /// The defaults: ratio ≥ 0.8 for selection rate, TPR, precision and recall (the
+    /// four-fifths screening rule); difference ≤ 0.1 for accuracy, FPR, FNR, miss rate, the
+    /// false-detection image rate, false detections per image and FNMR; difference ≤ 0.01
+    /// for FMR (false match rates are operated near 0.001, so 0.1 would hide any gap).
     pub fn defaults() -> Vec<Rule> {
         use Metric::*;
         [
@@ -34,6 +36,12 @@ impl Rule {
             (Fpr, RuleKind::Difference, 0.1),
             (Fnr, RuleKind::Difference, 0.1),
             (Precision, RuleKind::Ratio, 0.8),
+            (Recall, RuleKind::Ratio, 0.8),
+            (MissRate, RuleKind::Difference, 0.1),
+            (FalseDetectionImageRate, RuleKind::Difference, 0.1),
+            (FalseDetectionsPerImage, RuleKind::Difference, 0.1),
+            (Fmr, RuleKind::Difference, 0.01),
+            (Fnmr, RuleKind::Difference, 0.1),
         ]
         .into_iter()
         .map(|(metric, kind, threshold)| Rule {
@@ -58,12 +66,22 @@ impl Rule {
             "difference" => RuleKind::Difference,
             _ => bad_input!("rule '{s}': '{kind}' is neither ratio nor difference; {usage}"),
         };
+        let metric = Metric::from_str(metric)?;
+        // A rate per image may differ by more than 1; its ratio stays in [0, 1].
+        let most = if metric.is_rate() && kind == RuleKind::Difference {
+            f64::INFINITY
+        } else {
+            1.0
+        };
         let threshold: f64 = match t.parse() {
-            Ok(v) if (0.0..=1.0).contains(&v) => v,
-            _ => bad_input!("rule '{s}': threshold '{t}' is not a number in [0, 1]"),
+            Ok(v) if (0.0..=most).contains(&v) => v,
+            _ if most.is_finite() => {
+                bad_input!("rule '{s}': threshold '{t}' is not a number in [0, 1]")
+            }
+            _ => bad_input!("rule '{s}': threshold '{t}' is not a non-negative number"),
         };
         Ok(Rule {
-            metric: Metric::from_str(metric)?,
+            metric,
             kind,
             threshold,
         })
@@ -166,15 +184,18 @@ pub(super) fn disparities(
             }
             d.ratio_ci95 = stats::percentile_interval(&mut ratios).map(|(a, b)| [a, b]);
             d.difference_ci95 = stats::percentile_interval(&mut diffs).map(|(a, b)| [a, b]);
-            d.p_value = stats::equal_proportions_p(
-                &compared
-                    .iter()
-                    .map(|(_, s)| {
-                        let m = &s.metrics[metric.name()];
-                        ((m.value.expect("n > 0") * m.n as f64).round() as u64, m.n)
-                    })
-                    .collect::<Vec<_>>(),
-            );
+            let groups: Vec<(u64, u64)> = compared
+                .iter()
+                .map(|(_, s)| {
+                    let m = &s.metrics[metric.name()];
+                    ((m.value.expect("n > 0") * m.n as f64).round() as u64, m.n)
+                })
+                .collect();
+            d.p_value = if metric.is_rate() {
+                stats::equal_rates_p(&groups)
+            } else {
+                stats::equal_proportions_p(&groups)
+            };
             let breach = match rule.kind {
                 RuleKind::Ratio => {
                     d.ci95 = d.ratio_ci95;

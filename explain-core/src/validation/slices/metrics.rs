@@ -72,12 +72,47 @@ impl Decision {
 pub struct Prediction {
     /// The item's `input` cell, as in the manifest.
     pub input: String,
-    /// The true class (binary mode: 1 for the positive class, else 0).
+    /// The true class (binary mode: 1 for the positive class, else 0; verification: 1 for a
+    /// genuine pair; detection: 0).
     pub label: usize,
-    /// Binary: the positive class's output. Multiclass: the top output.
+    /// Binary: the positive class's output. Multiclass: the top output. Verification: the
+    /// cosine similarity. Detection: the best detection's score (0 without one).
     pub score: f64,
-    /// The decided class (binary mode: 1 when score ≥ threshold, else 0).
+    /// The decided class (binary mode: 1 when score ≥ threshold, else 0; verification: 1 for
+    /// a match; detection: 0).
     pub predicted: usize,
+    /// What a detection or a verification adds.
+    #[serde(skip)]
+    pub extra: Extra,
+}
+
+/// The part of an item's outcome that only detection and verification have.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Extra {
+    /// A classification.
+    #[default]
+    None,
+    /// A detector's image matched against its ground truth.
+    Detection(ImageMatch),
+    /// A pair: the second image's cell, as in the manifest.
+    Pair { pair: String },
+}
+
+/// One image's detections against its ground truth.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageMatch {
+    /// Ground-truth boxes.
+    pub objects: u64,
+    /// Detections.
+    pub detections: u64,
+    /// Detections matched to a box (= boxes matched).
+    pub matched: u64,
+    /// Boxes without a detection.
+    pub missed: u64,
+    /// Detections without a box.
+    pub false_detections: u64,
+    /// The detections, best first, each with the index of the box it matched.
+    pub detected: Vec<(crate::model::detect::Detection, Option<usize>)>,
 }
 
 /// Every item's outcome under one decision rule.
@@ -101,8 +136,13 @@ impl Predictions {
                 bad_input!("a pinned decision names {input}, which the manifest does not hold");
             };
             let classes = match self.mode {
-                Mode::Binary { .. } => 2,
+                Mode::Binary { .. } | Mode::Verification { .. } => 2,
                 Mode::Multiclass { classes } => classes,
+                Mode::Detection { .. } => {
+                    bad_input!(
+                        "a pinned decision names {input}, but detections are not decisions that can be pinned"
+                    )
+                }
             };
             if class >= classes {
                 bad_input!(
@@ -114,8 +154,9 @@ impl Predictions {
         Ok(self)
     }
 
-    /// `predictions.csv`: input, label, score, predicted (scores to 9 significant digits).
-    pub fn to_csv(&self) -> String {
+    /// `predictions.csv` of a classification: input, label, score, predicted (scores to 9
+    /// decimals). [`Predictions::to_csv`] writes the file of any mode.
+    pub fn classification_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["input", "label", "score", "predicted"])
             .expect("in memory");
@@ -147,6 +188,10 @@ pub struct Confusion {
     pub tn: u64,
     /// False negatives.
     pub fn_: u64,
+    /// Detection: images with at least one unmatched detection. (A detection image adds its
+    /// matched detections to `tp`, its unmatched detections to `fp` and its missed
+    /// ground-truth boxes to `fn_`.)
+    pub fd_images: u64,
 }
 
 impl Confusion {
@@ -160,12 +205,26 @@ impl Confusion {
             Metric::Fpr => (c.fp, c.fp + c.tn),
             Metric::Fnr => (c.fn_, c.tp + c.fn_),
             Metric::Precision => (c.tp, c.tp + c.fp),
+            Metric::Recall => (c.tp, c.tp + c.fn_),
+            Metric::MissRate => (c.fn_, c.tp + c.fn_),
+            Metric::FalseDetectionImageRate => (c.fd_images, c.n),
+            Metric::FalseDetectionsPerImage => (c.fp, c.n),
+            Metric::Fmr => (c.fp, c.fp + c.tn),
+            Metric::Fnmr => (c.fn_, c.tp + c.fn_),
         }
     }
 
-    /// Counts one more item.
+    /// Counts one more item (a detection image adds its box counts, so a bootstrap that
+    /// resamples items keeps the boxes of one image together).
     pub(super) fn add(&mut self, p: &Prediction) {
         self.n += 1;
+        if let Extra::Detection(m) = &p.extra {
+            self.tp += m.matched;
+            self.fp += m.false_detections;
+            self.fn_ += m.missed;
+            self.fd_images += u64::from(m.false_detections > 0);
+            return;
+        }
         self.correct += u64::from(p.label == p.predicted);
         match (p.label == 1, p.predicted == 1) {
             (true, true) => self.tp += 1,
@@ -185,15 +244,23 @@ impl Confusion {
     }
 }
 
-/// Every metric of `mode` from the counts: value (`None` when its denominator is 0), Wilson
-/// 95% interval and denominator, by metric name.
+/// Every metric of `mode` from the counts: value (`None` when its denominator is 0), 95%
+/// interval (Wilson; Garwood's exact Poisson interval divided by the items for a rate) and
+/// denominator, by metric name.
 pub(super) fn metric_values(c: &Confusion, mode: &Mode) -> BTreeMap<String, MetricValue> {
     mode.metrics()
         .iter()
         .map(|&m| {
             let (k, n) = c.counts(m);
             let value = (n > 0).then(|| k as f64 / n as f64);
-            let ci95 = stats::wilson(k, n).map(|(lo, hi)| [lo, hi]);
+            let ci95 = if m.is_rate() {
+                (n > 0).then(|| {
+                    let (lo, hi) = stats::garwood(k);
+                    [lo / n as f64, hi / n as f64]
+                })
+            } else {
+                stats::wilson(k, n).map(|(lo, hi)| [lo, hi])
+            };
             (m.name().to_string(), MetricValue { value, ci95, n })
         })
         .collect()

@@ -8,13 +8,16 @@
 //! stratified bootstrap interval, a threshold and a verdict).
 //!
 //! Its parts: [`metrics`] (the decision, every item's outcome, confusion counts and metric
-//! values with Wilson intervals) and [`disparity`] (rules, disparities with bootstrap
-//! intervals, Holm's correction, verdicts). This module is the run: [`predict`], [`evaluate`]
-//! and [`validate`].
+//! values with Wilson intervals), [`disparity`] (rules, disparities with bootstrap
+//! intervals, Holm's correction, verdicts), [`detection`] (a detector's detections matched
+//! to ground-truth boxes: recall, precision, miss rate, false detections) and
+//! [`verification`] (a recogniser on pairs: FMR and FNMR). This module is the run:
+//! [`predict`], [`evaluate`] and [`validate`], which picks the task: detection for a
+//! detector, verification when the manifest has the pair column, classification otherwise.
 //!
 //! ```
 //! use explain_core::validation::slices::{self, Config, Decision, Mode, Prediction, Predictions};
-//! let p = |label, predicted| Prediction { input: String::new(), label, score: predicted as f64, predicted };
+//! let p = |label, predicted| Prediction { input: String::new(), label, score: predicted as f64, predicted, extra: Default::default() };
 //! let preds = Predictions {
 //!     mode: Mode::Binary { positive: 1, classes: 2, score_output: 1 },
 //!     threshold: 0.5,
@@ -27,8 +30,10 @@
 //! assert_eq!(eval.slices[1].metrics["accuracy"].value, Some(1.0 / 3.0));
 //! ```
 
+pub mod detection;
 pub mod disparity;
 pub mod metrics;
+pub mod verification;
 
 pub use crate::artifact::slices::{
     AttributeSummary, DecisionRecord, Disparity, Document, Metric, MetricValue, Mode, Overall,
@@ -36,7 +41,7 @@ pub use crate::artifact::slices::{
 };
 pub use crate::validation::manifest::Seeding;
 pub use disparity::Rule;
-pub use metrics::{Confusion, Decision, Prediction, Predictions};
+pub use metrics::{Confusion, Decision, Extra, Prediction, Predictions};
 
 use crate::artifact::spec::defaults;
 use crate::attribution::engine::Progress;
@@ -128,12 +133,16 @@ pub fn predict(
                         .expect("classes > 0");
                     (label, out[top] as f64, top)
                 }
+                Mode::Detection { .. } | Mode::Verification { .. } => {
+                    unreachable!("Decision::mode gives binary or multiclass")
+                }
             };
             Ok(Prediction {
                 input: manifest.input(i).to_string(),
                 label,
                 score,
                 predicted,
+                extra: Extra::None,
             })
         })
         .collect::<Result<_>>()?;
@@ -142,6 +151,19 @@ pub fn predict(
         threshold: decision.threshold,
         items,
     })
+}
+
+impl Predictions {
+    /// `predictions.csv`: for a classification `input,label,score,predicted`
+    /// ([`Predictions::classification_csv`]); for a detection see [`detection::csv`], for a
+    /// verification [`verification::csv`].
+    pub fn to_csv(&self) -> String {
+        match self.mode {
+            Mode::Detection { .. } => detection::csv(&self.items),
+            Mode::Verification { .. } => verification::csv(&self.items),
+            Mode::Binary { .. } | Mode::Multiclass { .. } => self.classification_csv(),
+        }
+    }
 }
 
 /// What to slice by and how to judge.
@@ -162,6 +184,12 @@ pub struct Config {
     pub holm: bool,
     /// The significance level of the Holm-corrected tests.
     pub alpha: f64,
+    /// Detection: the column of ground-truth boxes.
+    pub boxes: String,
+    /// Verification: the column naming each pair's second image (its presence in the
+    /// manifest selects verification) and the one saying whether the pair is genuine.
+    pub pair: String,
+    pub same: String,
 }
 
 impl Default for Config {
@@ -174,7 +202,57 @@ impl Default for Config {
             rules: Vec::new(),
             holm: false,
             alpha: defaults::ALPHA,
+            boxes: detection::BOXES_COLUMN.into(),
+            pair: verification::PAIR_COLUMN.into(),
+            same: verification::SAME_COLUMN.into(),
         }
+    }
+}
+
+/// What a validation run judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Decisions against the `label` column.
+    Classification,
+    /// A detector's detections against ground-truth boxes.
+    Detection,
+    /// A recogniser's match decisions on pairs.
+    Verification,
+}
+
+impl Task {
+    /// The task for a model and manifest: detection for a detector (the manifest must hold
+    /// the boxes column), verification when the manifest has the pair column, classification
+    /// otherwise (the manifest must hold `label`).
+    pub fn of(model: &Model, manifest: &Manifest, config: &Config) -> Result<Task> {
+        let label = crate::validation::manifest::LABEL;
+        if model.detector.is_some() {
+            if manifest.column(&config.boxes).is_none() {
+                bad_input!(
+                    "model {} is a detector, so manifest {} needs ground-truth boxes: a '{}' column (x0 y0 x1 y1;... in image pixels, or a .json file) (columns: {}; another column: --boxes-column)",
+                    model.info.path,
+                    manifest.path.display(),
+                    config.boxes,
+                    manifest.columns.join(", ")
+                );
+            }
+            return Ok(Task::Detection);
+        }
+        if manifest.column(&config.pair).is_some() {
+            manifest.require(&config.same)?;
+            return Ok(Task::Verification);
+        }
+        if manifest.column(label).is_none() {
+            bad_input!(
+                "manifest {} has no '{label}' column (classifiers), no '{}' column of ground-truth boxes (detectors, with --detector) and no '{}' and '{}' columns (verification pairs) (columns: {})",
+                manifest.path.display(),
+                config.boxes,
+                config.pair,
+                config.same,
+                manifest.columns.join(", ")
+            );
+        }
+        Ok(Task::Classification)
     }
 }
 
@@ -259,7 +337,11 @@ pub fn attribute_columns(
     names
         .into_iter()
         .map(|name| {
-            if name == crate::validation::manifest::INPUT || name == crate::validation::manifest::LABEL {
+            if name == crate::validation::manifest::INPUT
+                || name == crate::validation::manifest::LABEL
+                || (manifest.column(&config.pair).is_some()
+                    && [&config.pair, &config.same].contains(&name))
+            {
                 bad_input!("cannot slice by the '{name}' column; slice by attribute columns");
             }
             let col = manifest.require(name)?;
@@ -413,7 +495,7 @@ pub fn validate(
     progress: &dyn Progress,
 ) -> Result<(Document, Predictions)> {
     manifest.check_files()?;
-    manifest.require(crate::validation::manifest::LABEL)?;
+    let task = Task::of(model, manifest, &v.config)?;
     if v.config.bootstrap > crate::util::limits::MAX_BOOTSTRAP {
         bad_input!(
             "--bootstrap {} is more than {} resamples",
@@ -440,11 +522,66 @@ pub fn validate(
             v.config.alpha
         );
     }
+    let pairs = match task {
+        Task::Verification => Some(verification::read_pairs(
+            manifest,
+            &v.config.pair,
+            &v.config.same,
+        )?),
+        _ => None,
+    };
+    let gt = match task {
+        Task::Detection => Some(detection::ground_truth(
+            manifest,
+            &v.config.boxes,
+            model.image_size(),
+        )?),
+        _ => None,
+    };
     let (rows, preprocessing) = input::load_items(model, v.request, &manifest.input_paths())?;
     progress.stage("predicting (items)");
-    progress.begin(manifest.len() as u64);
-    let predictions =
-        predict(model, manifest, &rows, &v.decision, v.batch_size, progress)?.pinned(&v.pinned)?;
+    let predictions = match (task, &gt, &pairs) {
+        (Task::Detection, Some(gt), _) => {
+            progress.begin(manifest.len() as u64);
+            let detector = model.detector.expect("a detector");
+            let match_iou = detection::MATCH_IOU;
+            Predictions {
+                mode: Mode::Detection {
+                    match_iou,
+                    score_threshold: detector.score_threshold,
+                    nms_iou: detector.nms_iou,
+                },
+                threshold: detector.score_threshold as f64,
+                items: detection::predict(model, manifest, &rows, gt, match_iou, progress)?,
+            }
+            .pinned(&v.pinned)?
+        }
+        (Task::Verification, _, Some(pairs)) => {
+            let (pair_rows, _) = input::load_items(model, v.request, &pairs.paths)?;
+            progress.begin(2 * manifest.len() as u64);
+            let threshold = v.decision.threshold;
+            Predictions {
+                mode: Mode::Verification { threshold },
+                threshold,
+                items: verification::predict(
+                    model,
+                    manifest,
+                    &rows,
+                    &pair_rows,
+                    pairs,
+                    threshold,
+                    v.batch_size,
+                    progress,
+                )?,
+            }
+            .pinned(&v.pinned)?
+        }
+        _ => {
+            progress.begin(manifest.len() as u64);
+            predict(model, manifest, &rows, &v.decision, v.batch_size, progress)?
+                .pinned(&v.pinned)?
+        }
+    };
     drop(rows);
     let seeding = Seeding {
         seed: v.seed,
@@ -452,25 +589,50 @@ pub fn validate(
         manifest_sha256: &manifest.sha256,
     };
     let eval = evaluate(&predictions, &attributes, &v.config, &seeding)?;
-    let profiles = match &v.profiles {
-        Some((settings, config)) => {
-            progress.stage("explaining (coalitions)");
-            let settings = Settings {
-                target: predictions.mode.target(),
-                ..settings.clone()
+    let (profiles, profiles_note) = match (&v.profiles, task) {
+        (Some(_), Task::Verification) => (
+            None,
+            Some("explanation profiles are not computed for verification pairs: a pair's decision depends on two images".to_string()),
+        ),
+        (Some((settings, config)), _) => {
+            // A detector's profile explains each image's best detection (index 0), so only
+            // images with a detection are explained.
+            let (slices, note) = if task == Task::Detection {
+                let has = |i: usize| match &predictions.items[i].extra {
+                    Extra::Detection(m) => m.detections > 0,
+                    _ => false,
+                };
+                let slices: Vec<Slice> = eval
+                    .slices
+                    .iter()
+                    .map(|s| Slice {
+                        members: s.members.iter().copied().filter(|&i| has(i)).collect(),
+                        ..s.clone()
+                    })
+                    .collect();
+                let note = "detector profiles explain the best detection (index 0) of images with at least one detection; images without one are left out".to_string();
+                (slices, Some(note))
+            } else {
+                (eval.slices.clone(), None)
             };
-            Some(profiles::profiles(
-                model,
-                manifest,
-                &eval.slices,
-                v.request,
-                &settings,
-                config,
-                &seeding,
-                progress,
-            )?)
+            if slices.iter().all(|s| s.members.is_empty()) {
+                (
+                    None,
+                    Some("explanation profiles skipped: no image has a detection".to_string()),
+                )
+            } else {
+                progress.stage("explaining (coalitions)");
+                let settings = Settings {
+                    target: predictions.mode.target(),
+                    ..settings.clone()
+                };
+                let p = profiles::profiles(
+                    model, manifest, &slices, v.request, &settings, config, &seeding, progress,
+                )?;
+                (Some(p), note)
+            }
         }
-        None => None,
+        (None, _) => (None, None),
     };
     let csv = predictions.to_csv();
     let doc = Document {
@@ -486,12 +648,7 @@ pub fn validate(
         decision: DecisionRecord {
             mode: predictions.mode,
             threshold: predictions.threshold,
-            rule: match predictions.mode {
-                Mode::Binary { score_output, .. } => {
-                    format!("positive when output[{score_output}] >= threshold")
-                }
-                Mode::Multiclass { .. } => "the top output's class".into(),
-            },
+            rule: predictions.mode.rule(),
         },
         params: Params {
             slice_by: v.config.slice_by.clone(),
@@ -516,6 +673,9 @@ pub fn validate(
                 .collect(),
             holm: v.config.holm,
             alpha: v.config.alpha,
+            boxes_column: (task == Task::Detection).then(|| v.config.boxes.clone()),
+            pair_column: (task == Task::Verification).then(|| v.config.pair.clone()),
+            same_column: (task == Task::Verification).then(|| v.config.same.clone()),
         },
         predictions: FileRef {
             path: v.predictions_path.display().to_string(),
@@ -527,6 +687,7 @@ pub fn validate(
         slices: eval.slices,
         disparities: eval.disparities,
         profiles,
+        profiles_note,
     };
     Ok((doc, predictions))
 }
@@ -550,6 +711,7 @@ mod tests {
                     label,
                     score: predicted as f64,
                     predicted,
+                    extra: Extra::None,
                 })
                 .collect(),
         }
@@ -645,6 +807,76 @@ mod tests {
         );
         assert_eq!(e.attributes[0].missing, 1);
         assert_eq!(e.slices[3].metrics["accuracy"].value, None);
+    }
+
+    #[test]
+    fn detection_metrics_per_slice() {
+        use detection::ImageMatch;
+        // (objects, matched, false detections) per image; slice A: 4 boxes, 3 matched, one
+        // image with 2 false detections; slice B: 2 boxes, 1 matched, no false detection.
+        let img = |objects: u64, matched: u64, fd: u64| Prediction {
+            input: String::new(),
+            label: 0,
+            score: 0.0,
+            predicted: 0,
+            extra: Extra::Detection(ImageMatch {
+                objects,
+                detections: matched + fd,
+                matched,
+                missed: objects - matched,
+                false_detections: fd,
+                detected: Vec::new(),
+            }),
+        };
+        let p = Predictions {
+            mode: Mode::Detection {
+                match_iou: 0.5,
+                score_threshold: 0.5,
+                nms_iou: 0.3,
+            },
+            threshold: 0.5,
+            items: vec![img(2, 2, 0), img(2, 1, 2), img(1, 1, 0), img(1, 0, 0)],
+        };
+        let site: Vec<String> = "AABB".chars().map(String::from).collect();
+        let cfg = Config {
+            slice_by: vec!["site".into()],
+            min_n: 2,
+            bootstrap: 100,
+            ..Config::default()
+        };
+        let e = evaluate(&p, &[("site".into(), site)], &cfg, &key()).unwrap();
+        let a = &e.slices[0].metrics;
+        assert_eq!((a["recall"].value, a["recall"].n), (Some(0.75), 4));
+        assert_eq!((a["precision"].value, a["precision"].n), (Some(0.6), 5));
+        assert_eq!(a["miss_rate"].value, Some(0.25));
+        assert_eq!(a["false_detection_image_rate"].value, Some(0.5));
+        let fdpi = &a["false_detections_per_image"];
+        assert_eq!((fdpi.value, fdpi.n), (Some(1.0), 2));
+        // Garwood for 2 events, divided by 2 images: [0.2422, 7.2247] / 2.
+        let [lo, hi] = fdpi.ci95.unwrap();
+        assert!(
+            (lo - 0.121_103).abs() < 1e-4 && (hi - 3.612_344).abs() < 1e-4,
+            "{lo} {hi}"
+        );
+        let b = &e.slices[1].metrics;
+        assert_eq!(b["recall"].value, Some(0.5));
+        assert_eq!(b["precision"].value, Some(1.0));
+        assert_eq!(b["false_detections_per_image"].value, Some(0.0));
+        assert_eq!(e.overall.metrics["recall"].value, Some(4.0 / 6.0));
+        let metrics: Vec<Metric> = e.disparities.iter().map(|d| d.metric).collect();
+        assert_eq!(metrics, p.mode.metrics());
+        let recall = &e.disparities[0];
+        assert_eq!(
+            (recall.ratio, recall.verdict),
+            (Some(0.5 / 0.75), Verdict::Flag)
+        );
+        assert_eq!(recall.worst.as_deref(), Some("B"));
+        let fd = &e.disparities[4];
+        assert_eq!((fd.difference, fd.worst.as_deref()), (Some(1.0), Some("A")));
+        assert!(fd.p_value.is_some());
+        // Pinning a detection is refused.
+        let pins = [("x".to_string(), 1)].into_iter().collect();
+        assert!(p.clone().pinned(&pins).is_err());
     }
 
     #[test]
