@@ -425,10 +425,10 @@ fn centerface_sample_slices_match_the_onnxruntime_reference() {
         .step_by(5)
         .collect();
     for (r, f) in rows.iter().step_by(5).zip(&frames) {
-        assert_eq!(r[col("path")], f["path"].as_str().unwrap());
+        assert_eq!(r[col("input")], f["path"].as_str().unwrap());
         manifest.push_str(&format!(
             "{},{},{}\n",
-            root.join(r[col("path")]).display(),
+            root.join(r[col("input")]).display(),
             r[col("boxes")],
             r[col("lighting")]
         ));

@@ -89,7 +89,7 @@ fn check_report_dir(dir: &Path) -> Value {
 
 #[test]
 fn reference_reports_validate_and_match_their_files() {
-    for task in ["camera", "speech", "inspection"] {
+    for task in ["camera", "detector", "speech", "inspection"] {
         let dir = repo(&format!("reports/{task}"));
         let doc = check_report_dir(&dir);
         // The report was made from the sample config that is in the repository now.

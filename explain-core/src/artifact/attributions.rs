@@ -139,6 +139,22 @@ pub struct ExplainedBox {
     pub detections: Vec<Detection>,
 }
 
+impl ExplainedBox {
+    /// What was explained, for titles and tables: `detection 0: box 112,78,165,133`, or
+    /// `box 36,87,126,177 (no detection matches it)` for a box the detector missed.
+    pub fn label(&self) -> String {
+        let b = self.target.bbox;
+        let mut s = format!("box {:.0},{:.0},{:.0},{:.0}", b[0], b[1], b[2], b[3]);
+        if let Some(c) = self.target.class {
+            s.push_str(&format!(", class {c}"));
+        }
+        match self.index {
+            Some(i) => format!("detection {i}: {s}"),
+            None => format!("{s} (no detection matches it)"),
+        }
+    }
+}
+
 /// An attribution file (`explain shap|lime --out`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Attributions {

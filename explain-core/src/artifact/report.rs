@@ -2,7 +2,7 @@
 //! protocol, performance per slice, disparities, explanations, limitations and everything
 //! needed to reproduce it.
 
-use crate::artifact::attributions::{Params, Quality};
+use crate::artifact::attributions::{ExplainedBox, Params, Quality};
 use crate::artifact::config::{Config, IntendedUse};
 use crate::artifact::inventory::Inventory;
 use crate::artifact::slices::{self, Disparity, Metric, Profiles};
@@ -148,6 +148,10 @@ pub struct ItemResult {
     /// items, first method).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<Quality>,
+    /// For a detector: the box explained, the detection it matched and the unmasked image's
+    /// detections (as in the attribution file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<ExplainedBox>,
 }
 
 /// Everything needed to reproduce the report.

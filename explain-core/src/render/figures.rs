@@ -25,11 +25,14 @@ pub fn write_explanation_plots(dir: &Path, doc: &Attributions, views: &[View]) -
     })?;
     for (i, (e, view)) in doc.explanations.iter().zip(views).enumerate() {
         let stem = format!("{:02}-{}", i, file_stem(&e.input));
+        let target = e
+            .detection
+            .as_ref()
+            .map_or_else(|| format!("target {}", e.target), |d| d.label());
         let title = format!(
-            "{} · {} · target {} · f(x) {:.3}",
+            "{} · {} · {target} · f(x) {:.3}",
             e.input,
             doc.method.name(),
-            e.target,
             e.prediction
         );
         bars::attribution_bars(

@@ -70,6 +70,7 @@ pub(crate) fn method_result(
                 r2: e.surrogate.as_ref().map(|s| s.r2),
                 plots,
                 quality: e.quality.clone(),
+                detection: e.detection.clone(),
             }
         })
         .collect();

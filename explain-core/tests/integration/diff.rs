@@ -7,7 +7,7 @@ use explain_core::{Error, math::stats};
 use serde_json::Value;
 use std::path::Path;
 
-const TASKS: [&str; 3] = ["camera", "speech", "inspection"];
+const TASKS: [&str; 4] = ["camera", "detector", "speech", "inspection"];
 
 fn load(rel: &str) -> Value {
     let path = format!("{}/../reports/{rel}", env!("CARGO_MANIFEST_DIR"));

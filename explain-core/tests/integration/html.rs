@@ -582,7 +582,7 @@ fn caps_long_lists_and_formats_numbers() {
 /// plots: a change to the page's code or style that moves a byte shows here first.
 #[test]
 fn reference_pages_render_to_their_committed_bytes() {
-    for task in ["camera", "inspection", "speech"] {
+    for task in ["camera", "detector", "inspection", "speech"] {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../reports")
             .join(task);

@@ -560,6 +560,14 @@ pub(crate) fn item_figures(item: &ItemResult) -> Vec<(String, Caption)> {
 }
 
 /// The sum of an item's attributions.
+/// What an item explains: its output index, or for a detector the box (see
+/// [`ExplainedBox::label`](crate::artifact::attributions::ExplainedBox::label)).
+pub(crate) fn target(item: &ItemResult) -> String {
+    item.detection
+        .as_ref()
+        .map_or_else(|| item.target.to_string(), |d| d.label())
+}
+
 pub(crate) fn sum(item: &ItemResult) -> String {
     if item.values.is_empty() {
         return DASH.into();
