@@ -409,6 +409,8 @@ fn a_report_judges_markets_on_attribute_requirements() {
     let sheet = d.join("datasheet.toml");
     let mut text =
         std::fs::read_to_string(repo("models-sample/inspection/datasheet.toml")).unwrap();
+    // The sample's own markets and requirements give way to this test's.
+    text.truncate(text.find("\n# Target markets").unwrap_or(text.len()));
     text += "\n[markets]\nEU = []\nJP = []\n\n[requirements.\"*\"]\nlighting = [\"dim\", \"normal\", \"bright\", \"uneven\"]\n\n\
              [requirements.EU]\nsite = [\"plant-A\", \"plant-D\"]\n\n[requirements.JP]\nskin_tone = [\"I-II\"]\n";
     std::fs::write(&sheet, text).unwrap();
