@@ -653,7 +653,7 @@ fn speech_sample_inventory() {
 }
 
 #[test]
-fn camera_sample_inventory_has_no_locale_so_coverage_is_not_assessable() {
+fn camera_sample_markets_are_judged_on_capture_conditions_and_skin_tone_is_not_assessable() {
     let m = Manifest::read(&sample("camera/manifest.csv")).unwrap();
     let ds = Datasheet::read(&sample("camera/datasheet.toml")).unwrap();
     let inv = build(&[(Role::Validation, m)], Some(&ds), &Options::default()).unwrap();
@@ -685,23 +685,34 @@ fn camera_sample_inventory_has_no_locale_so_coverage_is_not_assessable() {
             .contains(&"legal basis (consent) not stated".to_string())
     );
     assert!(!d.gaps.iter().any(|g| g.starts_with("licence")));
-    assert!(!inv.coverage.assessable);
-    assert!(
-        inv.coverage
-            .reason
-            .as_deref()
-            .unwrap()
-            .starts_with("no validation manifest has a locale column"),
-        "{:?}",
-        inv.coverage.reason
-    );
-    assert!(inv.coverage.not_covered.is_empty());
+    // The datasheet's markets need no language and require capture conditions, which the
+    // data covers, and skin-tone groups, which it has no column for: every market is then
+    // not assessable, and nothing is counted as covered.
+    let c = &inv.coverage;
+    assert!(c.assessable);
+    assert_eq!(c.markets.len(), 5);
+    assert!(c.not_covered.is_empty());
+    for m in &c.markets {
+        assert!(m.required.is_empty(), "{}", m.market);
+        assert_eq!(m.covered, None, "{}", m.market);
+        assert!(
+            m.verdict.starts_with(
+                "not assessable — skin_tone: no validation manifest has a `skin_tone` column"
+            ),
+            "{}",
+            m.verdict
+        );
+        assert!(
+            m.verdict.contains("noise none 1000, low 200, high 200"),
+            "{}",
+            m.verdict
+        );
+    }
     let s = inv.summary();
     assert!(
-        s.contains("NOT ASSESSABLE — no validation manifest has a locale column"),
+        s.contains("Markets not assessable: EU, US, CA, JP, KR"),
         "{s}"
     );
-    assert!(s.contains("  JP (ja-JP): not assessable\n"), "{s}");
 }
 
 #[test]
@@ -728,6 +739,20 @@ fn inspection_sample_inventory() {
     assert_eq!(kinds.values[3].share, 0.15);
     let site = d.attributes.iter().find(|a| a.name == "site").unwrap();
     assert!(site.values.iter().all(|v| v.count == 160));
-    assert!(!inv.coverage.assessable);
+    // Every market requires each lighting condition, site and defect kind: all are covered.
+    let c = &inv.coverage;
+    assert!(c.assessable);
+    assert!(c.not_covered.is_empty());
+    assert_eq!(c.markets.len(), 5);
+    for m in &c.markets {
+        assert_eq!(m.covered, Some(true), "{}", m.verdict);
+        assert!(
+            m.verdict
+                .contains("defect_kind scratch 84, spot 84, crack 72"),
+            "{}",
+            m.verdict
+        );
+    }
+    assert!(inv.summary().contains("All target markets covered."));
     assert_eq!(d.gaps.len(), 5, "{:?}", d.gaps);
 }
