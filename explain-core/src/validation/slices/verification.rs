@@ -16,7 +16,6 @@ use crate::math::stats;
 use crate::model::Model;
 use crate::validation::manifest::Manifest;
 use crate::{Error, Result, bad_input};
-use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Default manifest column naming each pair's second image.
@@ -97,15 +96,7 @@ fn embed(
 ) -> Result<Vec<Vec<f64>>> {
     let len = model.row_len();
     let n = rows.len() / len;
-    let out: Vec<Vec<f32>> = rows
-        .par_chunks(batch_size * len)
-        .map(|chunk| {
-            let out = model.run(chunk.len() / len, chunk)?;
-            progress.advance((chunk.len() / len) as u64);
-            Ok(out)
-        })
-        .collect::<Result<_>>()?;
-    let out = out.concat();
+    let out = super::run_batches(model, rows, batch_size, progress)?;
     if n == 0 || out.is_empty() || !out.len().is_multiple_of(n) {
         return Err(Error::Model(format!(
             "model {} gave {} values for {n} items; expected one embedding per item",
