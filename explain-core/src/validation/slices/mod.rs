@@ -30,6 +30,7 @@
 //! assert_eq!(eval.slices[1].metrics["accuracy"].value, Some(1.0 / 3.0));
 //! ```
 
+mod batches;
 pub mod detection;
 pub mod disparity;
 pub mod metrics;
@@ -85,7 +86,7 @@ pub fn predict(
     let classes = model.run(1, &rows[..len])?.len();
     let mode = decision.mode(classes, &model.info.path)?;
     let labels = manifest.labels(mode.classes())?;
-    let outputs = run_batches(model, rows, batch_size, progress)?;
+    let outputs = batches::run_batches(model, rows, batch_size, progress)?;
     if outputs.len() != n * classes {
         return Err(Error::Model(format!(
             "model {} gave {} values for {n} items; expected {classes} per item",
@@ -156,26 +157,6 @@ impl Predictions {
             Mode::Binary { .. } | Mode::Multiclass { .. } => self.classification_csv(),
         }
     }
-}
-
-/// Every row of `rows` (flattened) through the model in parallel batches of `batch_size`,
-/// the outputs concatenated in row order; progress is reported per row.
-pub(crate) fn run_batches(
-    model: &Model,
-    rows: &[f32],
-    batch_size: usize,
-    progress: &dyn Progress,
-) -> Result<Vec<f32>> {
-    let len = model.row_len();
-    let outputs: Vec<Vec<f32>> = rows
-        .par_chunks(batch_size * len)
-        .map(|chunk| {
-            let out = model.run(chunk.len() / len, chunk)?;
-            progress.advance((chunk.len() / len) as u64);
-            Ok(out)
-        })
-        .collect::<Result<_>>()?;
-    Ok(outputs.concat())
 }
 
 /// What to slice by and how to judge.

@@ -96,7 +96,7 @@ fn embed(
 ) -> Result<Vec<Vec<f64>>> {
     let len = model.row_len();
     let n = rows.len() / len;
-    let out = super::run_batches(model, rows, batch_size, progress)?;
+    let out = super::batches::run_batches(model, rows, batch_size, progress)?;
     if n == 0 || out.is_empty() || !out.len().is_multiple_of(n) {
         return Err(Error::Model(format!(
             "model {} gave {} values for {n} items; expected one embedding per item",
