@@ -35,6 +35,19 @@ pub fn run_ok(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(args[out_idx]).unwrap()).unwrap()
 }
 
+/// Runs `explain report CONFIG --out OUT --quiet`, asserts success and returns report.json.
+pub fn report_ok(config: &std::path::Path, out: &std::path::Path) -> serde_json::Value {
+    let run = cli(&[
+        "report",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_exit(&run, 0, &[]);
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
+}
+
 /// Asserts an exit code, no panic, and that stderr holds every expected fragment.
 pub fn assert_exit(out: &Output, code: i32, expect: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -11,7 +11,7 @@
 
 use crate::common;
 
-use common::{assert_exit, cli, data, run_ok};
+use common::{assert_exit, cli, data, report_ok, run_ok};
 use serde_json::Value;
 use std::path::Path;
 
@@ -329,20 +329,7 @@ fn a_detector_report_shows_detection_metrics_and_verifies() {
     )
     .unwrap();
     let out = d.join("report");
-    let run = cli(&[
-        "report",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let doc: Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let doc = report_ok(&config, &out);
     assert_eq!(doc["protocol"]["decision"]["mode"]["kind"], "detection");
     assert_eq!(
         doc["performance"]["overall"]["metrics"]["recall"]["value"].as_f64(),
@@ -528,20 +515,7 @@ fn a_verification_report_uses_the_configured_pair_columns_and_verifies() {
     )
     .unwrap();
     let out = d.join("report");
-    let run = cli(&[
-        "report",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let doc: Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let doc = report_ok(&config, &out);
     assert_eq!(doc["protocol"]["decision"]["mode"]["kind"], "verification");
     let overall = &doc["performance"]["overall"]["metrics"];
     assert_eq!(

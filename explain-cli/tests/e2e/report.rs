@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{assert_exit, cli, data};
+use common::{assert_exit, cli, data, report_ok as report};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -108,18 +108,6 @@ fn reference_reports_validate_and_match_their_files() {
             explain_core::util::provenance::sha256_file(&model).unwrap()
         );
     }
-}
-
-fn report(config: &Path, out: &Path) -> Value {
-    let run = cli(&[
-        "report",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_exit(&run, 0, &[]);
-    read_json(&out.join("report.json"))
 }
 
 fn without_timing(mut doc: Value) -> Value {
